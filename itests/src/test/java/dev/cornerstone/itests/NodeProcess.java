@@ -1,0 +1,179 @@
+package dev.cornerstone.itests;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A node started the way a user starts one, {@code bin/cornerstone node}, as a separate
+ * JVM; talked to through its API with the token from the distribution's conf/.
+ */
+final class NodeProcess implements AutoCloseable {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    final Distribution dist;
+    final Path dataDir;
+    final Process process;
+    final Path consoleLog;
+    final long startNanos;
+    URI api;
+    String token;
+
+    private NodeProcess(Distribution dist, Path dataDir, Process process, Path consoleLog, long startNanos) {
+        this.dist = dist;
+        this.dataDir = dataDir;
+        this.process = process;
+        this.consoleLog = consoleLog;
+        this.startNanos = startNanos;
+    }
+
+    /** Starts a node on any free port with its own data folder; returns when its API answers. */
+    static NodeProcess start(Distribution dist, Path dataDir) throws Exception {
+        Files.createDirectories(dataDir);
+        Path console = dataDir.resolve("console.txt");
+        List<String> args = new ArrayList<>(List.of("node", "--port", "0", "--data", dataDir.toString()));
+        ProcessBuilder pb = dist.command(args).directory(dataDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(console.toFile());
+        long t0 = System.nanoTime();
+        NodeProcess node = new NodeProcess(dist, dataDir, pb.start(), console, t0);
+        node.awaitReady(Duration.ofSeconds(90));
+        return node;
+    }
+
+    private void awaitReady(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Path nodeFile = dataDir.resolve("node.json");
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("node exited with " + process.exitValue() + ":\n" + console());
+            }
+            if (Files.isRegularFile(nodeFile)) {
+                try {
+                    JsonNode n = JSON.readTree(nodeFile.toFile());
+                    api = URI.create(n.path("api").asText());
+                    token = Files.readString(dist.root.resolve("conf/api-token")).trim();
+                    get("/node");
+                    return;
+                } catch (IOException e) {
+                    // file being renamed into place or API not bound yet
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("node not ready in " + timeout + ":\n" + console());
+    }
+
+    /** Milliseconds from process start until the API answered. */
+    long readyMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+    }
+
+    String console() throws IOException {
+        return Files.exists(consoleLog) ? Files.readString(consoleLog, StandardCharsets.UTF_8) : "";
+    }
+
+    String log() throws IOException {
+        Path f = dataDir.resolve("log/cornerstone.0.log");
+        return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
+    }
+
+    HttpResponse<String> request(String method, String path, HttpRequest.BodyPublisher body, String token)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(60))
+                .method(method, body);
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    JsonNode get(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = request("GET", path, HttpRequest.BodyPublishers.noBody(), token);
+        if (r.statusCode() != 200) {
+            throw new IOException("GET " + path + " -> " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+
+    JsonNode bundles() throws IOException, InterruptedException {
+        return get("/bundles").path("bundles");
+    }
+
+    JsonNode bundle(String symbolicNameOrFile) throws IOException, InterruptedException {
+        for (JsonNode b : bundles()) {
+            if (symbolicNameOrFile.equals(b.path("symbolicName").asText()) || symbolicNameOrFile.equals(
+                    b.path("file").asText())) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    List<JsonNode> services(Predicate<JsonNode> filter) throws IOException, InterruptedException {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode s : get("/services").path("services")) {
+            if (filter.test(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Polls every 25 ms until {@code condition} holds; returns the milliseconds it took. */
+    long await(String what, Duration timeout, Check condition) throws Exception {
+        long t0 = System.nanoTime();
+        long deadline = t0 + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.holds()) {
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            }
+            Thread.sleep(25);
+        }
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n--- node log:\n" + log());
+    }
+
+    @FunctionalInterface
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** SIGTERM, then waits; returns the milliseconds until the process was gone. */
+    long stop(Duration timeout) throws InterruptedException {
+        long t0 = System.nanoTime();
+        List<ProcessHandle> children = process.descendants().toList();
+        process.destroy(); // SIGTERM
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("node did not stop within " + timeout + " of SIGTERM");
+        }
+        for (ProcessHandle c : children) {
+            c.onExit().orTimeout(2, TimeUnit.SECONDS).exceptionally(e -> c).join();
+        }
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
