@@ -65,11 +65,7 @@ public final class Logging {
         root.addHandler(file);
 
         // Chatty third-party loggers: their INFO lines are noise for a node's operator.
-        quiet("com.hazelcast", Level.WARNING);
-        quiet("io.netty", Level.WARNING);
-        // Hazelcast's OSGi activator warns at every start that the JDK has no JavaScript
-        // engine; Hazelcast's scripting is not used by Cornerstone.
-        quiet("com.hazelcast.osgi.impl.OSGiScriptEngineManager", Level.SEVERE);
+        quietThirdParty();
         return logDir.resolve("cornerstone.0.log");
     }
 
@@ -82,6 +78,15 @@ public final class Logging {
         console.setLevel(level);
         console.setFormatter(new OneLineFormatter());
         root.addHandler(console);
+        quietThirdParty();
+    }
+
+    private static void quietThirdParty() {
+        quiet("com.hazelcast", Level.WARNING);
+        quiet("io.netty", Level.WARNING);
+        // Hazelcast's OSGi activator warns at every start that the JDK has no JavaScript
+        // engine; Hazelcast's scripting is not used by Cornerstone.
+        quiet("com.hazelcast.osgi.impl.OSGiScriptEngineManager", Level.SEVERE);
     }
 
     /** Flushes and closes every handler; called last during shutdown. */

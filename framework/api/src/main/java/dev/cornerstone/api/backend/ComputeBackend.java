@@ -14,7 +14,9 @@ import dev.cornerstone.api.tensor.Tensor;
  * (shapes, dtypes, owning backend), so a kernel trusts them. Tensors are dense and
  * row-major; {@code F32} unless stated. Kernels named {@code ...Backward} <em>accumulate</em>
  * into their gradient outputs ({@code dx += ...}), as a value used twice must receive both
- * gradients; every other kernel overwrites its output.
+ * gradients; every other kernel overwrites its output. The element-wise kernels ({@code add},
+ * {@code mul}, {@code scale}, {@code axpy}, {@code copy}) accept an output that is also one of
+ * their inputs.
  *
  * <p>Dimension legend: {@code B} batch, {@code T} time, {@code C} channels, {@code NH} heads,
  * {@code HS = C / NH} head size, {@code V} vocabulary, {@code N} rows.

@@ -1,0 +1,85 @@
+package dev.cornerstone.backend.cpu;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Tensor memory from C {@code calloc} and {@code free}, called through FFM downcalls, with exact
+ * counts of live blocks and bytes.
+ *
+ * <p>Why not an {@link java.lang.foreign.Arena} per tensor: a training step allocates and frees
+ * many temporaries, and closing a shared arena costs a thread-local handshake with every thread
+ * (about 20 µs measured here, against about 0.1 µs for {@code calloc} + {@code free} of a small
+ * block); a confined arena cannot be closed from another thread. {@code calloc} returns zeroed
+ * memory, as {@code allocate} promises, and for large blocks it maps fresh zero pages instead of
+ * clearing them. Blocks are over-allocated by 63 bytes and the segment starts on a 64-byte
+ * boundary, the width of an AVX-512 load and of a cache line.
+ */
+final class NativeMemory {
+
+    static final long ALIGNMENT = 64;
+
+    private static final MethodHandle CALLOC;
+    private static final MethodHandle FREE;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup libc = linker.defaultLookup();
+        // critical: both return quickly and never call back into Java, so skip the thread-state
+        // transition (size_t is 64 bits on every platform this backend targets)
+        CALLOC = linker.downcallHandle(libc.find("calloc").orElseThrow(),
+                FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(false));
+        FREE = linker.downcallHandle(libc.find("free").orElseThrow(),
+                FunctionDescriptor.ofVoid(ADDRESS), Linker.Option.critical(false));
+    }
+
+    /** A block: {@code raw} is what {@code free} takes, {@code segment} the aligned usable part. */
+    record Block(long raw, MemorySegment segment) {
+    }
+
+    private final AtomicLong liveBlocks = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+
+    /** A zero-filled block of {@code bytes}, 64-byte aligned. */
+    Block allocate(long bytes) {
+        MemorySegment raw;
+        try {
+            raw = (MemorySegment) CALLOC.invokeExact(1L, bytes + ALIGNMENT - 1);
+        } catch (Throwable t) {
+            throw new IllegalStateException("calloc failed", t);
+        }
+        if (raw.address() == 0) {
+            throw new OutOfMemoryError("calloc of " + bytes + " bytes of native memory failed");
+        }
+        long aligned = (raw.address() + ALIGNMENT - 1) & -ALIGNMENT;
+        liveBlocks.incrementAndGet();
+        liveBytes.addAndGet(bytes);
+        return new Block(raw.address(), MemorySegment.ofAddress(aligned).reinterpret(bytes));
+    }
+
+    /** Frees a block from {@link #allocate}; the caller guarantees it happens once. */
+    void free(Block block) {
+        try {
+            FREE.invokeExact(MemorySegment.ofAddress(block.raw()));
+        } catch (Throwable t) {
+            throw new IllegalStateException("free failed", t);
+        }
+        liveBlocks.decrementAndGet();
+        liveBytes.addAndGet(-block.segment().byteSize());
+    }
+
+    long liveBlocks() {
+        return liveBlocks.get();
+    }
+
+    long liveBytes() {
+        return liveBytes.get();
+    }
+}

@@ -1,0 +1,187 @@
+package dev.cornerstone.core.train;
+
+import java.util.SequencedMap;
+import java.util.function.Consumer;
+
+import dev.cornerstone.api.autograd.Var;
+import dev.cornerstone.api.backend.ComputeBackend;
+import dev.cornerstone.api.model.Model;
+import dev.cornerstone.api.optim.Optimizer;
+import dev.cornerstone.api.tensor.DType;
+import dev.cornerstone.api.tensor.Shape;
+import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.core.autograd.GradStore;
+import dev.cornerstone.core.autograd.Graph;
+import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.core.data.TokenBatcher;
+
+/**
+ * The training loop of a causal language model on one backend:
+ *
+ * <pre>
+ * for each step:
+ *   for each of grad_accum micro-batches:  forward, loss, backward (gradients accumulate, scaled 1/grad_accum)
+ *   clip gradients to grad_clip by global norm (if > 0)
+ *   optimizer step with the schedule's learning rate; zero gradients
+ *   every eval_every steps: mean loss over eval_batches fixed validation batches
+ * </pre>
+ *
+ * Everything random derives from the seed and the step number, so the loss sequence from a
+ * checkpoint at step k equals that of an uninterrupted run from step k on.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /**
+     * @param batchSize       sequences per micro-batch
+     * @param steps           optimizer steps in the whole run
+     * @param gradAccum       micro-batches per step
+     * @param gradClip        clip the global gradient norm to this; 0 disables
+     * @param evalEvery       evaluate every so many steps (and at the last); 0 disables
+     * @param evalBatches     validation batches per evaluation
+     * @param seed            seed of batches and dropout
+     */
+    public record Config(int batchSize, int steps, int gradAccum, float gradClip, int evalEvery, int evalBatches,
+                         long seed, LrSchedule schedule) {
+        public Config {
+            if (batchSize < 1 || steps < 1 || gradAccum < 1 || evalBatches < 0 || evalEvery < 0 || gradClip < 0) {
+                throw new IllegalArgumentException("bad trainer config " + this);
+            }
+        }
+    }
+
+    /** What one step did. {@code valLoss} is NaN when the step did not evaluate. */
+    public record StepResult(int step, float trainLoss, float valLoss, float lr, double gradNorm, long tokens,
+                             double seconds) {
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+    }
+
+    private final ComputeBackend be;
+    private final Model model;
+    private final Optimizer optimizer;
+    private final Config cfg;
+    private final TokenBatcher train;
+    private final int[] validation;
+    private final GradStore grads;
+    private int step;
+
+    public Trainer(ComputeBackend backend, Model model, Optimizer optimizer, int[] trainTokens, int[] valTokens,
+                   Config cfg) {
+        this.be = backend;
+        this.model = model;
+        this.optimizer = optimizer;
+        this.cfg = cfg;
+        this.train = new TokenBatcher(trainTokens, cfg.batchSize(), model.blockSize(), cfg.seed());
+        this.validation = valTokens;
+        this.grads = new GradStore(backend);
+    }
+
+    public int step() {
+        return step;
+    }
+
+    public TokenBatcher data() {
+        return train;
+    }
+
+    public GradStore grads() {
+        return grads;
+    }
+
+    /** Resume point: the number of steps done and the data position after them. */
+    public void restore(int stepsDone, long dataPosition) {
+        this.step = stepsDone;
+        train.seek(dataPosition);
+        optimizer.setStepCount(stepsDone);
+    }
+
+    public boolean done() {
+        return step >= cfg.steps();
+    }
+
+    /** Runs one optimizer step. */
+    public StepResult trainStep() {
+        long t0 = System.nanoTime();
+        int s = step + 1;
+        double lossSum = 0;
+        for (int micro = 0; micro < cfg.gradAccum(); micro++) {
+            TokenBatcher.Batch batch = train.next();
+            long dropoutSeed = cfg.seed() * 1_000_003L + (long) s * 131L + micro;
+            try (Tape tape = new Tape(be);
+                 Tensor x = ids(batch.inputs(), batch.batchSize(), batch.blockSize());
+                 Tensor y = ids(batch.targets(), batch.batchSize(), batch.blockSize())) {
+                Graph g = new Graph(be, tape, grads, true, dropoutSeed);
+                Var logits = model.forward(g, x);
+                Var loss = g.crossEntropy(logits, y);
+                tape.backward(loss, 1f / cfg.gradAccum());
+                lossSum += Graph.scalar(loss);
+            }
+        }
+        double norm = grads.globalNorm();
+        if (cfg.gradClip() > 0 && norm > cfg.gradClip()) {
+            grads.scale((float) (cfg.gradClip() / (norm + 1e-6)));
+        }
+        float lr = cfg.schedule().at(s);
+        SequencedMap<String, Tensor> params = model.parameters();
+        optimizer.step(params, trainableGrads(params), lr);
+        grads.zero();
+        step = s;
+        double seconds = (System.nanoTime() - t0) / 1e9; // training only: evaluation is not throughput
+        float val = Float.NaN;
+        if (cfg.evalEvery() > 0 && (s % cfg.evalEvery() == 0 || s == cfg.steps()) && cfg.evalBatches() > 0) {
+            val = evaluate(validation, cfg.evalBatches());
+        }
+        long tokens = (long) cfg.gradAccum() * cfg.batchSize() * model.blockSize();
+        return new StepResult(s, (float) (lossSum / cfg.gradAccum()), val, lr, norm, tokens, seconds);
+    }
+
+    private SequencedMap<String, Tensor> trainableGrads(SequencedMap<String, Tensor> params) {
+        SequencedMap<String, Tensor> g = new java.util.LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            Tensor t = grads.grads().get(name);
+            if (t != null) {
+                g.put(name, t);
+            }
+        }
+        return g;
+    }
+
+    /** Runs steps until done, reporting each. */
+    public void run(Consumer<StepResult> listener) {
+        while (!done()) {
+            listener.accept(trainStep());
+        }
+    }
+
+    /**
+     * Mean loss over {@code batches} validation batches; the batches are the same at every
+     * evaluation (a fixed seed), so evaluations are comparable across steps and runs.
+     */
+    public float evaluate(int[] tokens, int batches) {
+        TokenBatcher val = new TokenBatcher(tokens, cfg.batchSize(), model.blockSize(), 0x5EEDL);
+        double sum = 0;
+        for (int i = 0; i < batches; i++) {
+            TokenBatcher.Batch batch = val.batch(i);
+            try (Tape tape = new Tape(be);
+                 Tensor x = ids(batch.inputs(), batch.batchSize(), batch.blockSize());
+                 Tensor y = ids(batch.targets(), batch.batchSize(), batch.blockSize())) {
+                Graph g = Graph.inference(be, tape);
+                sum += Graph.scalar(g.crossEntropy(model.forward(g, x), y));
+            }
+        }
+        return (float) (sum / batches);
+    }
+
+    /** Frees the gradients (the model and optimizer belong to the caller). */
+    @Override
+    public void close() {
+        grads.close();
+    }
+
+    private Tensor ids(int[] data, int b, int t) {
+        Tensor ids = be.allocate(Shape.of(b, t), DType.I32);
+        be.writeInts(ids, 0, data, 0, data.length);
+        return ids;
+    }
+}

@@ -1,0 +1,173 @@
+package dev.cornerstone.launcher;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Function;
+import java.util.logging.Level;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Filter;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * For the commands that compute ({@code train}, {@code generate}, {@code eval},
+ * {@code backends}): boots the distribution's container in this process (its own cache
+ * under {@code data/tmp/cmd-<pid>}, so a node running from the same distribution is not
+ * disturbed), waits for the services a job needs, and calls the job service. Bundles in
+ * {@code deploy/} are used exactly as on a node.
+ *
+ * <p>The job service is a {@code Function<Map, Map>} registered with
+ * {@code cornerstone.service=jobs}: only JDK types cross between this launcher and the
+ * container's bundles.
+ */
+final class JobClient implements AutoCloseable {
+
+    /** How long the job service may take to come up (the container is booting). */
+    static final long JOB_SERVICE_WAIT_MILLIS = 30_000;
+    /**
+     * How long a named provider may lag behind the job service: every bundle of system/ and
+     * deploy/ is started by then, so a longer wait would only delay the error for a typo.
+     */
+    static final long PROVIDER_WAIT_MILLIS = 5_000;
+
+    static final String JOBS_FILTER = "(&(objectClass=java.util.function.Function)(cornerstone.service=jobs))";
+
+    private final Container container;
+    private final Path cmdData;
+
+    private JobClient(Container container, Path cmdData) {
+        this.container = container;
+        this.cmdData = cmdData;
+    }
+
+    static JobClient start(Home home) throws Exception {
+        Path cmdData = home.dataDir().resolve("tmp").resolve("cmd-" + ProcessHandle.current().pid());
+        Logging.configureConsoleOnly(Level.WARNING);
+        Properties overrides = new Properties();
+        for (String key : home.properties().stringPropertyNames()) {
+            if (!key.startsWith("api.")) {
+                overrides.setProperty(key, home.properties().getProperty(key));
+            }
+        }
+        Container c = Container.start(home.withDataDir(cmdData), overrides);
+        return new JobClient(c, cmdData);
+    }
+
+    /** Waits until a service matching {@code filter} is registered; fails with {@code what} named. */
+    void await(String filter, String what, long millis) throws InterruptedException {
+        BundleContext ctx = container.context();
+        Filter f;
+        try {
+            f = FrameworkUtil.createFilter(filter);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException(what + ": '" + filter + "' is not a valid name", e);
+        }
+        ServiceTracker<Object, Object> t = new ServiceTracker<>(ctx, f, null);
+        t.open(true);
+        try {
+            if (t.waitForService(millis) == null) {
+                throw new CliException("no " + what + " is available (is its bundle in system/ or deploy/?)"
+                        + available(filter) + problemsText());
+            }
+        } finally {
+            t.close();
+        }
+    }
+
+    private String problemsText() {
+        StringBuilder sb = new StringBuilder();
+        for (org.osgi.framework.Bundle b : container.context().getBundles()) {
+            String p = container.problems().problemOf(b);
+            if (p != null) {
+                sb.append("\n  ").append(b.getSymbolicName()).append(": ").append(p);
+            }
+        }
+        return sb.isEmpty() ? "" : "; bundles with problems:" + sb;
+    }
+
+    /** The names registered for the kind of service {@code filter} asks for, for the error message. */
+    private String available(String filter) {
+        String[][] kinds = {{"ModelProvider", "model.name"}, {"OptimizerProvider", "optimizer.name"},
+            {"DatasetProvider", "dataset.name"}, {"ComputeBackend", "backend.name"}};
+        for (String[] k : kinds) {
+            if (filter.contains(k[0])) {
+                java.util.TreeSet<String> names = new java.util.TreeSet<>();
+                try {
+                    var refs = container.context().getAllServiceReferences(null, "(" + k[1] + "=*)");
+                    if (refs != null) {
+                        for (var r : refs) {
+                            names.add(String.valueOf(r.getProperty(k[1])));
+                        }
+                    }
+                } catch (InvalidSyntaxException e) {
+                    return "";
+                }
+                return "; available " + k[1] + ": " + (names.isEmpty() ? "none" : String.join(", ", names));
+            }
+        }
+        return "";
+    }
+
+    /** Waits for the job service, then for the named providers of a spec's sections. */
+    void awaitProviders(String model, String optimizer, String dataset, String backend) throws InterruptedException {
+        await(JOBS_FILTER, "job service (bundle dev.cornerstone.core)", JOB_SERVICE_WAIT_MILLIS);
+        if (model != null) {
+            await("(&(objectClass=dev.cornerstone.api.model.ModelProvider)(model.name=" + model + "))",
+                    "model named '" + model + "'", PROVIDER_WAIT_MILLIS);
+        }
+        if (optimizer != null) {
+            await("(&(objectClass=dev.cornerstone.api.optim.OptimizerProvider)(optimizer.name=" + optimizer + "))",
+                    "optimizer named '" + optimizer + "'", PROVIDER_WAIT_MILLIS);
+        }
+        if (dataset != null) {
+            await("(&(objectClass=dev.cornerstone.api.data.DatasetProvider)(dataset.name=" + dataset + "))",
+                    "dataset named '" + dataset + "'", PROVIDER_WAIT_MILLIS);
+        }
+        if (backend != null) {
+            await("auto".equals(backend) ? "(objectClass=dev.cornerstone.api.backend.ComputeBackend)"
+                            : "(&(objectClass=dev.cornerstone.api.backend.ComputeBackend)(backend.name=" + backend + "))",
+                    "auto".equals(backend) ? "compute backend" : "backend named '" + backend + "'",
+                    PROVIDER_WAIT_MILLIS);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> call(Map<String, Object> request) throws Exception {
+        await(JOBS_FILTER, "job service (bundle dev.cornerstone.core)", JOB_SERVICE_WAIT_MILLIS);
+        BundleContext ctx = container.context();
+        var refs = ctx.getServiceReferences(Function.class.getName(), "(cornerstone.service=jobs)");
+        var ref = refs[0];
+        Function<Map<String, Object>, Map<String, Object>> jobs =
+                (Function<Map<String, Object>, Map<String, Object>>) ctx.getService(ref);
+        try {
+            return jobs.apply(request);
+        } finally {
+            ctx.ungetService(ref);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        container.stop(10_000);
+        deleteTree(cmdData);
+    }
+
+    static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var s = Files.walk(p)) {
+            List<Path> all = s.sorted(java.util.Comparator.reverseOrder()).toList();
+            for (Path x : all) {
+                Files.deleteIfExists(x);
+            }
+        } catch (java.io.IOException e) {
+            // leftovers in data/tmp are harmless
+        }
+    }
+}
