@@ -42,6 +42,9 @@ train, val = data[:n], data[n:]
 V = len(chars) + 1  # Cornerstone's char tokenizer adds an <unk> id
 
 
+self_mask = torch.tril(torch.ones(a.block_size, a.block_size)).view(1, 1, a.block_size, a.block_size)
+
+
 class Block(nn.Module):
     def __init__(s):
         super().__init__()
@@ -54,7 +57,9 @@ class Block(nn.Module):
         B, T, C = x.shape
         q, k, v = s.c_attn(s.ln_1(x)).split(C, dim=2)
         q, k, v = [t.view(B, T, a.n_head, C // a.n_head).transpose(1, 2) for t in (q, k, v)]
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(C // a.n_head))
+        att = att.masked_fill(self_mask[:, :, :T, :T] == 0, float("-inf")).softmax(dim=-1)
+        y = att @ v  # torch 1.13 (Debian) has no scaled_dot_product_attention: nanoGPT's explicit path
         x = x + s.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
         return x + s.mlp_proj(F.gelu(s.c_fc(s.ln_2(x)), approximate="tanh"))
 

@@ -391,6 +391,7 @@ public class CpuBackend implements ComputeBackend, AutoCloseable {
         }
         closed = true;
         parallel.close();
+        memory.trim();
         long live = memory.liveBlocks();
         if (live > 0) {
             LOG.warning("cpu backend closed with " + live + " tensors (" + memory.liveBytes()
