@@ -61,6 +61,7 @@ public final class Container implements AutoCloseable {
         ctx.addBundleListener(problems);
         DeployedBundles deployed = new DeployedBundles(home.deployDir(), problems);
         ctx.addBundleListener(deployed);
+        ctx.addFrameworkListener(deployed);
 
         List<Bundle> installed = installSystemBundles(ctx, home.systemDir(), problems);
         framework.start();

@@ -19,6 +19,8 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.BundleListener;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
@@ -28,8 +30,17 @@ import org.osgi.framework.wiring.FrameworkWiring;
  * arrives, so deploying a missing dependency later starts it. A jar in {@code deploy/}
  * that is not a bundle at all (File Install drops it silently) is logged once per version
  * of the file, with the reason.
+ *
+ * <p>When: File Install refreshes the bundles it installed or updated right after doing so
+ * (which stops and restarts them), so a bundle is started once that refresh is done
+ * ({@link FrameworkEvent#PACKAGES_REFRESHED}), or after {@link #START_FALLBACK_MILLIS} if no
+ * refresh comes; starting it at once would register its services only to have the refresh
+ * take them away again a moment later.
  */
-final class DeployedBundles implements BundleListener, AutoCloseable {
+final class DeployedBundles implements BundleListener, FrameworkListener, AutoCloseable {
+
+    /** Start a pending bundle after this long even if File Install's refresh never comes. */
+    static final long START_FALLBACK_MILLIS = 3000;
 
     private static final Logger LOG = Logger.getLogger("dev.cornerstone.deploy");
 
@@ -40,6 +51,18 @@ final class DeployedBundles implements BundleListener, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Installed or updated from deploy/, waiting for File Install's refresh before they start. */
+    private final java.util.Set<Bundle> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void frameworkEvent(FrameworkEvent event) {
+        if (event.getType() == FrameworkEvent.PACKAGES_REFRESHED && !pending.isEmpty()) {
+            List<Bundle> ready = new ArrayList<>(pending);
+            pending.removeAll(ready);
+            submit(() -> ready.forEach(this::start));
+        }
+    }
+
     /** Rejected files already logged, with the size and time of the version that was logged. */
     private final Map<Path, String> loggedRejects = new HashMap<>();
     /** Size and time of each jar at the previous scan: a file is judged once it stops changing. */
@@ -105,7 +128,12 @@ final class DeployedBundles implements BundleListener, AutoCloseable {
                     problems.acceptFile(file);
                     LOG.info((event.getType() == BundleEvent.INSTALLED ? "Installed " : "Updated ")
                             + b.getSymbolicName() + " " + b.getVersion() + " from " + file.getFileName());
-                    submit(() -> start(b));
+                    pending.add(b);
+                    starter.schedule(() -> {
+                        if (pending.remove(b)) {
+                            start(b);
+                        }
+                    }, START_FALLBACK_MILLIS, TimeUnit.MILLISECONDS);
                 }
             }
             case BundleEvent.UNINSTALLED -> {
