@@ -1,13 +1,13 @@
 package dev.cornerstone.data.text;
 
-import org.junit.jupiter.api.Assumptions;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The shared corpora ({@code /work/shared/data}), passed by surefire as {@code cornerstone.shared.data};
- * without it (a test started from an IDE) the path relative to the module folder is used.
+ * The real corpora committed with the distribution ({@code distribution/src/main/dist/data}),
+ * passed by surefire as {@code cornerstone.shared.data}; without it (a test started from an
+ * IDE) the path relative to the module folder is used. They are part of the repository, so
+ * a missing file fails the test rather than skipping it.
  */
 final class SharedData {
 
@@ -16,12 +16,13 @@ final class SharedData {
     private SharedData() {
     }
 
-    /** The file, or the test is skipped (not passed) with the reason when the corpus is absent. */
     static Path file(String name) {
-        Path folder = Path.of(System.getProperty(PROPERTY, "../../../shared/data"));
+        Path folder = Path.of(System.getProperty(PROPERTY, "../../distribution/src/main/dist/data"));
         Path file = folder.resolve(name).toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isRegularFile(file),
-                () -> "shared corpus " + file + " is absent (set -D" + PROPERTY + " to the shared/data folder)");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("corpus " + file + " is missing from the repository (set -D" + PROPERTY
+                    + " to the folder that holds it)");
+        }
         return file;
     }
 }

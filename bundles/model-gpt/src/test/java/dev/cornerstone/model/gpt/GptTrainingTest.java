@@ -1,7 +1,6 @@
 package dev.cornerstone.model.gpt;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +32,7 @@ class GptTrainingTest {
 
     static Path corpus() {
         Path p = Path.of(System.getProperty("cornerstone.corpus.dir", "../../distribution/src/main/dist/data"), "moby-dick.txt");
-        assumeTrue(Files.isRegularFile(p), "the Moby Dick corpus is not at " + p);
+        assertThat(p).as("the Moby Dick corpus committed with the distribution").isRegularFile();
         return p.toAbsolutePath();
     }
 
