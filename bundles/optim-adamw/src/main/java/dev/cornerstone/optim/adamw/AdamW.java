@@ -1,13 +1,12 @@
 package dev.cornerstone.optim.adamw;
 
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.SequencedMap;
 
 import dev.cornerstone.api.backend.ComputeBackend;
-import dev.cornerstone.api.optim.Optimizer;
 import dev.cornerstone.api.tensor.Tensor;
 import dev.cornerstone.core.config.Settings;
+import dev.cornerstone.core.optim.PerParameterOptimizer;
 
 /**
  * AdamW (Loshchilov and Hutter 2019, "Decoupled Weight Decay Regularization"): Adam moments
@@ -16,18 +15,15 @@ import dev.cornerstone.core.config.Settings;
  * nanoGPT's configure_optimizers. One fused backend kernel per parameter.
  * State: {@code <param>.exp_avg} and {@code <param>.exp_avg_sq}, as PyTorch names them.
  */
-public final class AdamW implements Optimizer {
+public final class AdamW extends PerParameterOptimizer {
 
-    private final ComputeBackend be;
     private final float beta1;
     private final float beta2;
     private final float eps;
     private final float weightDecay;
-    private final SequencedMap<String, Tensor> state = new LinkedHashMap<>();
-    private int steps;
 
     public AdamW(ComputeBackend backend, float beta1, float beta2, float eps, float weightDecay) {
-        this.be = backend;
+        super(backend, "adamw", List.of("exp_avg", "exp_avg_sq"));
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -45,43 +41,8 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
-    public void step(SequencedMap<String, Tensor> params, SequencedMap<String, Tensor> grads, float lr) {
-        steps++;
-        state(params);
-        for (Map.Entry<String, Tensor> e : grads.entrySet()) {
-            Tensor param = params.get(e.getKey());
-            if (param == null) {
-                throw new IllegalArgumentException("adamw: gradient for unknown parameter " + e.getKey());
-            }
-            float wd = param.shape().rank() >= 2 ? weightDecay : 0f;
-            be.adamwStep(param, e.getValue(), state.get(e.getKey() + ".exp_avg"),
-                    state.get(e.getKey() + ".exp_avg_sq"), lr, beta1, beta2, eps, wd, steps);
-        }
-    }
-
-    @Override
-    public int stepCount() {
-        return steps;
-    }
-
-    @Override
-    public void setStepCount(int steps) {
-        this.steps = steps;
-    }
-
-    @Override
-    public SequencedMap<String, Tensor> state(SequencedMap<String, Tensor> params) {
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            for (String slot : new String[] {".exp_avg", ".exp_avg_sq"}) {
-                state.computeIfAbsent(e.getKey() + slot, k -> be.allocate(e.getValue().shape(), e.getValue().dtype()));
-            }
-        }
-        return state;
-    }
-
-    @Override
-    public void close() {
-        state.values().forEach(Tensor::close);
-        state.clear();
+    protected void update(String paramName, Tensor param, Tensor grad, List<Tensor> slots, float lr, int step) {
+        float wd = param.shape().rank() >= 2 ? weightDecay : 0f;
+        backend.adamwStep(param, grad, slots.get(0), slots.get(1), lr, beta1, beta2, eps, wd, step);
     }
 }
