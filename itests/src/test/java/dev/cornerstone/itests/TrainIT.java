@@ -131,6 +131,10 @@ class TrainIT {
         Distribution.Result missing = dist.run(tmp, "train", tmp.resolve("nope.yaml").toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("nope.yaml: no such spec file");
+        Distribution.Result threads = dist.run(tmp, "train", "--set", "backend.threads=2", "--set", "train.steps=1",
+                "--out", tmp.resolve("runs/bad4").toString());
+        assertThat(threads.exit()).isEqualTo(1);
+        assertThat(threads.err()).contains("backend.threads is not a key").contains("dev.cornerstone.backend.cpu.cfg");
         Distribution.Result opt = dist.run(tmp, "train", "--set", "optimizer.name=lion", "--set", "train.steps=1",
                 "--out", tmp.resolve("runs/bad3").toString());
         assertThat(opt.exit()).isEqualTo(1);

@@ -83,6 +83,14 @@ public record TrainSpec(Map<String, Object> model, Map<String, Object> optimizer
         Map<String, Object> optimizer = section(spec, "optimizer", "adamw");
         Map<String, Object> data = section(spec, "data", "text");
         Map<String, Object> backend = section(spec, "backend", "cpu");
+        for (String k : backend.keySet()) {
+            if (!k.equals("name")) {
+                throw new IllegalArgumentException("backend." + k + " is not a key of the backend section, which "
+                        + "takes only name (cpu, opencl, cuda or auto); a backend's own settings, such as the CPU "
+                        + "backend's threads, are its configuration: deploy/dev.cornerstone.backend.cpu.cfg with "
+                        + "threads=N");
+            }
+        }
 
         Settings lrs = new Settings("optimizer", Map.of("lr", optimizer.getOrDefault("lr", 1e-3)));
         float lr = (float) lrs.number("lr", 1e-3, 0.0, 10.0);
