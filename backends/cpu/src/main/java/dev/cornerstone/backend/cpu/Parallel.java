@@ -35,12 +35,15 @@ final class Parallel implements AutoCloseable {
     private final ForkJoinPool pool;
     private final ConcurrentLinkedQueue<Scratch> scratches = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
+    /** Spinning helpers for the common case: one loop at a time, from outside the pool. */
+    private final SpinTeam team;
 
     Parallel(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, was " + threads);
         }
         this.threads = threads;
+        this.team = threads == 1 ? null : new SpinTeam(threads - 1);
         if (threads == 1) {
             this.pool = null;
         } else {
@@ -63,7 +66,7 @@ final class Parallel implements AutoCloseable {
         if (n <= 0) {
             return 0;
         }
-        if (pool == null || insidePool()) {
+        if (pool == null || insidePool() || SpinTeam.insideTeam()) {
             return 1;
         }
         long byGrain = Math.max(1, n / Math.max(1, grain));
@@ -85,6 +88,9 @@ final class Parallel implements AutoCloseable {
         }
         if (parts == 1) {
             runPart(body, 0, 0, n);
+            return;
+        }
+        if (parts <= team.size() + 1 && team.tryRun(parts, n, (part, from, to) -> runPart(body, part, from, to))) {
             return;
         }
         // each part records its own failure, so the caller sees the original exception (a
@@ -153,6 +159,9 @@ final class Parallel implements AutoCloseable {
     public void close() {
         closed = true;
         scratches.clear();
+        if (team != null) {
+            team.close();
+        }
         if (pool != null) {
             pool.shutdown();
             try {
