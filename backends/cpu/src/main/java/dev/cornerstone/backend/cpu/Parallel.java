@@ -117,6 +117,14 @@ final class Parallel implements AutoCloseable {
         for (ForkJoinTask<?> task : forked) {
             task.join();
         }
+        rethrow(failures);
+    }
+
+    /**
+     * Rethrows the first failure of a loop's parts, the others attached as suppressed; does
+     * nothing when every part succeeded.
+     */
+    static void rethrow(Throwable[] failures) {
         Throwable failure = null;
         for (Throwable t : failures) {
             if (t == null) {

@@ -76,25 +76,7 @@ final class SpinTeam implements AutoCloseable {
                 Thread.onSpinWait();
             }
             current.set(null);
-            Throwable failure = null;
-            for (Throwable t : job.failures()) {
-                if (t != null) {
-                    if (failure == null) {
-                        failure = t;
-                    } else {
-                        failure.addSuppressed(t);
-                    }
-                }
-            }
-            if (failure instanceof RuntimeException e) {
-                throw e;
-            }
-            if (failure instanceof Error e) {
-                throw e;
-            }
-            if (failure != null) {
-                throw new IllegalStateException(failure);
-            }
+            Parallel.rethrow(job.failures());
             return true;
         } finally {
             busy.set(0);
