@@ -1,9 +1,11 @@
 package dev.cornerstone.backend.cpu;
 
-import static dev.cornerstone.backend.cpu.Tiles.load;
-import static dev.cornerstone.backend.cpu.Tiles.store;
 
 import java.lang.foreign.MemorySegment;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Causal multi-head self-attention (Vaswani et al., "Attention Is All You Need", 2017), with the
@@ -19,8 +21,11 @@ import java.lang.foreign.MemorySegment;
  * a (T, HS) matrix whose rows are 3C apart, and the heads of one sequence form a batch whose
  * matrices are HS apart. Measured here (B=4, T=256, C=768, NH=12, OpenBLAS on 2 threads) this
  * is several times faster than llm.c's per-(b, t, h) loops, which C2 runs at under 10 GFLOP/s,
- * even though the score GEMM also computes the masked upper triangle. Softmax (with
- * {@link FastMath#exp}) and its backward are row loops spread over the threads; the backward uses
+ * even though the score GEMM also computes the masked upper triangle. When one head's product is
+ * small (see {@link #perSequence}) the sequences are spread over the threads, each doing its
+ * products and softmax rows on one thread; otherwise the products thread inside the GEMM and
+ * the softmax rows are spread over the threads. Softmax and its backward use the Vector API
+ * ({@link Vec#exp}); the backward uses
  * {@code dpreatt = att * (datt - sum(att * datt))}, llm.c's double loop over (t2, t3) summed in
  * closed form.
  */
@@ -35,110 +40,179 @@ final class AttentionKernels {
         this.parallel = parallel;
     }
 
+    /**
+     * Whether the sequences are spread over the threads, each computing its heads' products on
+     * its own thread: when one product is small enough that OpenBLAS would run it on the calling
+     * thread anyway (at GPT config A's T 64, HS 32, one sequence at a time left a thread idle).
+     * Larger products are threaded inside the GEMM instead.
+     */
+    private static boolean perSequence(int t, int hs) {
+        return (long) t * t * hs <= OpenBlasGemm.SINGLE_THREAD_WORK;
+    }
+
     /** qkv (B, T, 3C) → att (B, NH, T, T), out (B, T, C). */
     void attentionForward(MemorySegment qkv, MemorySegment att, MemorySegment out, int b, int t, int c, int nh) {
+        int hs = c / nh;
+        if (perSequence(t, hs)) {
+            parallel.forRange(b, 1, (from, to, s) -> {
+                for (long bi = from; bi < to; bi++) {
+                    forwardSequence(qkv, att, out, (int) bi, t, c, nh, true);
+                }
+            });
+            return;
+        }
+        for (int bi = 0; bi < b; bi++) {
+            forwardSequence(qkv, att, out, bi, t, c, nh, false);
+        }
+    }
+
+    /** One sequence's heads: preatt, softmax (row loops spread over the threads when {@code inline} is false), out. */
+    private void forwardSequence(MemorySegment qkv, MemorySegment att, MemorySegment out, int bi, int t, int c,
+                                 int nh, boolean inline) {
         int hs = c / nh;
         int c3 = 3 * c;
         long tt = (long) t * t;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        for (int bi = 0; bi < b; bi++) {
-            long qkvBase = (long) bi * t * c3;                         // qkv[bi, 0, 0]
-            // preatt (NH, T, T) = scale * q k^T, per head, written into att
-            gemm.gemm(false, true, nh, t, t, hs, scale, qkv, qkvBase, hs, c3, qkv, qkvBase + c, hs, c3,
-                    0f, att, bi * nh * tt, tt, t);
+        long qkvBase = (long) bi * t * c3;                             // qkv[bi, 0, 0]
+        long attBase = bi * nh * tt;
+        // preatt (NH, T, T) = scale * q k^T, per head, written into att
+        gemm.gemm(false, true, nh, t, t, hs, scale, qkv, qkvBase, hs, c3, qkv, qkvBase + c, hs, c3,
+                0f, att, attBase, tt, t);
+        if (inline) {
+            softmaxRows(att, attBase / t, attBase / t + (long) nh * t, t);
+        } else {
+            parallel.forRange((long) nh * t, Tiles.rowGrain(t), (from, to, s) ->
+                    softmaxRows(att, attBase / t + from, attBase / t + to, t));
         }
-        softmaxRows(att, (long) b * nh * t, t);
-        for (int bi = 0; bi < b; bi++) {
-            long qkvBase = (long) bi * t * c3;
-            // out (T, HS) of each head = att (T, T) v (T, HS); zeros above the diagonal mask the future
-            gemm.gemm(false, false, nh, t, hs, t, 1f, att, bi * nh * tt, tt, t, qkv, qkvBase + 2L * c, hs, c3,
-                    0f, out, (long) bi * t * c, hs, c);
-        }
+        // out (T, HS) of each head = att (T, T) v (T, HS); zeros above the diagonal mask the future
+        gemm.gemm(false, false, nh, t, hs, t, 1f, att, attBase, tt, t, qkv, qkvBase + 2L * c, hs, c3,
+                0f, out, (long) bi * t * c, hs, c);
     }
 
     /** dqkv (B, T, 3C) += the gradient of {@link #attentionForward} from dout (B, T, C). */
     void attentionBackward(MemorySegment dout, MemorySegment qkv, MemorySegment att, MemorySegment dqkv,
                            int b, int t, int c, int nh) {
         int hs = c / nh;
-        int c3 = 3 * c;
-        long tt = (long) t * t;
-        float scale = (float) (1.0 / Math.sqrt(hs));
-        NativeMemory.Block block = scratchMemory.allocate(nh * tt * Float.BYTES);
+        long bytes = (long) nh * t * t * Float.BYTES;
+        if (perSequence(t, hs)) {
+            int parts = parallel.parts(b, 1);
+            parallel.forParts(parts, b, (part, from, to, s) -> {
+                NativeMemory.Block block = scratchMemory.allocate(bytes);
+                try {
+                    for (long bi = from; bi < to; bi++) {
+                        backwardSequence(dout, qkv, att, dqkv, block.segment(), (int) bi, t, c, nh, true);
+                    }
+                } finally {
+                    scratchMemory.free(block);
+                }
+            });
+            return;
+        }
+        NativeMemory.Block block = scratchMemory.allocate(bytes);
         try {
-            MemorySegment datt = block.segment();                      // (NH, T, T), one sequence at a time
             for (int bi = 0; bi < b; bi++) {
-                long qkvBase = (long) bi * t * c3;
-                long attBase = bi * nh * tt;
-                long doutBase = (long) bi * t * c;
-                // through out = att v: datt = dout v^T; dv += att^T dout
-                gemm.gemm(false, true, nh, t, t, hs, 1f, dout, doutBase, hs, c, qkv, qkvBase + 2L * c, hs, c3,
-                        0f, datt, 0, tt, t);
-                gemm.gemm(true, false, nh, t, hs, t, 1f, att, attBase, tt, t, dout, doutBase, hs, c,
-                        1f, dqkv, qkvBase + 2L * c, hs, c3);
-                // through the softmax and the scale: dpreatt, in place of datt
-                softmaxBackwardRows(att, attBase, datt, (long) nh * t, t, scale);
-                // through preatt = q k^T: dq += dpreatt k; dk += dpreatt^T q
-                gemm.gemm(false, false, nh, t, hs, t, 1f, datt, 0, tt, t, qkv, qkvBase + c, hs, c3,
-                        1f, dqkv, qkvBase, hs, c3);
-                gemm.gemm(true, false, nh, t, hs, t, 1f, datt, 0, tt, t, qkv, qkvBase, hs, c3,
-                        1f, dqkv, qkvBase + c, hs, c3);
+                backwardSequence(dout, qkv, att, dqkv, block.segment(), bi, t, c, nh, false);
             }
         } finally {
             scratchMemory.free(block);
         }
     }
 
-    /** Causal softmax of rows (R, T) in place: row r is position t = r mod T and keeps [0, t]. */
-    private void softmaxRows(MemorySegment att, long rows, int t) {
-        parallel.forRange(rows, Tiles.rowGrain(t), (from, to, s) -> {
-            float[] row = s.floats(0, t);
-            float[] exponents = s.floats(1, t);
-            float[] keep = s.floats(2, t);
-            for (long r = from; r < to; r++) {
-                int n = (int) (r % t) + 1;
-                load(att, r * t, row, n);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    max = Math.max(max, row[j]);
-                }
-                for (int j = 0; j < n; j++) {
-                    row[j] -= max;
-                }
-                FastMath.exp(row, row, n, exponents, keep);
-                double sum = LayerNormKernels.sum(row, n);
-                float inv = sum == 0 ? 0f : (float) (1.0 / sum);
-                for (int j = 0; j < n; j++) {
-                    row[j] *= inv;
-                }
-                for (int j = n; j < t; j++) {
-                    row[j] = 0f;
-                }
-                store(row, t, att, r * t);
-            }
-        });
+    /** One sequence's heads; {@code datt} is (NH, T, T) scratch. */
+    private void backwardSequence(MemorySegment dout, MemorySegment qkv, MemorySegment att, MemorySegment dqkv,
+                                  MemorySegment datt, int bi, int t, int c, int nh, boolean inline) {
+        int hs = c / nh;
+        int c3 = 3 * c;
+        long tt = (long) t * t;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        long qkvBase = (long) bi * t * c3;
+        long attBase = bi * nh * tt;
+        long doutBase = (long) bi * t * c;
+        // through out = att v: datt = dout v^T; dv += att^T dout
+        gemm.gemm(false, true, nh, t, t, hs, 1f, dout, doutBase, hs, c, qkv, qkvBase + 2L * c, hs, c3,
+                0f, datt, 0, tt, t);
+        gemm.gemm(true, false, nh, t, hs, t, 1f, att, attBase, tt, t, dout, doutBase, hs, c,
+                1f, dqkv, qkvBase + 2L * c, hs, c3);
+        // through the softmax and the scale: dpreatt, in place of datt
+        long rows = (long) nh * t;
+        if (inline) {
+            softmaxBackwardRows(att, attBase, datt, 0, rows, t, scale);
+        } else {
+            parallel.forRange(rows, Tiles.rowGrain(t), (from, to, s) ->
+                    softmaxBackwardRows(att, attBase, datt, from, to, t, scale));
+        }
+        // through preatt = q k^T: dq += dpreatt k; dk += dpreatt^T q
+        gemm.gemm(false, false, nh, t, hs, t, 1f, datt, 0, tt, t, qkv, qkvBase + c, hs, c3,
+                1f, dqkv, qkvBase, hs, c3);
+        gemm.gemm(true, false, nh, t, hs, t, 1f, datt, 0, tt, t, qkv, qkvBase, hs, c3,
+                1f, dqkv, qkvBase + c, hs, c3);
     }
 
     /**
-     * d (R, T) = att * (d - sum(att * d)) * scale per row, in place, zero above the diagonal; att
-     * rows start at {@code attBase}.
+     * Causal softmax of rows [from, to) of att seen as (R, T), in place: row r is position
+     * t = r mod T and keeps [0, t], the rest set to zero.
      */
-    private void softmaxBackwardRows(MemorySegment att, long attBase, MemorySegment d, long rows, int t, float scale) {
-        parallel.forRange(rows, Tiles.rowGrain(t), (from, to, s) -> {
-            float[] a = s.floats(0, t);
-            float[] g = s.floats(1, t);
-            for (long r = from; r < to; r++) {
-                int n = (int) (r % t) + 1;
-                load(att, attBase + r * t, a, n);
-                load(d, r * t, g, n);
-                float weighted = (float) LayerNormKernels.dot(a, g, n);
-                for (int j = 0; j < n; j++) {
-                    g[j] = a[j] * (g[j] - weighted) * scale;
-                }
-                for (int j = n; j < t; j++) {
-                    g[j] = 0f;
-                }
-                store(g, t, d, r * t);
+    private static void softmaxRows(MemorySegment att, long from, long to, int t) {
+        for (long r = from; r < to; r++) {
+            int n = (int) (r % t) + 1;
+            long base = r * t;
+            FloatVector max = FloatVector.broadcast(Vec.S, Vec.max(att, base, n));
+            FloatVector sum = FloatVector.zero(Vec.S);
+            int bound = Vec.loopBound(n);
+            int j = 0;
+            for (; j < bound; j += Vec.L) {
+                FloatVector e = Vec.exp(Vec.load(att, base + j).sub(max));
+                Vec.store(e, att, base + j);
+                sum = sum.add(e);
             }
-        });
+            if (j < n) {
+                VectorMask<Float> m = Vec.mask(n - j);
+                FloatVector e = Vec.exp(Vec.load(att, base + j, m).sub(max)).blend(0f, m.not());
+                Vec.store(e, att, base + j, m);
+                sum = sum.add(e);
+            }
+            float total = sum.reduceLanes(VectorOperators.ADD);
+            float inv = total == 0 ? 0f : 1f / total;
+            scaleRow(att, base, n, inv);
+            att.asSlice((base + n) * Float.BYTES, (long) (t - n) * Float.BYTES).fill((byte) 0);
+        }
+    }
+
+    /** {@code m[base, base + n) *= alpha}. */
+    static void scaleRow(MemorySegment m, long base, int n, float alpha) {
+        int bound = Vec.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += Vec.L) {
+            Vec.store(Vec.load(m, base + j).mul(alpha), m, base + j);
+        }
+        if (j < n) {
+            VectorMask<Float> mask = Vec.mask(n - j);
+            Vec.store(Vec.load(m, base + j, mask).mul(alpha), m, base + j, mask);
+        }
+    }
+
+    /**
+     * Rows [from, to) of d (R, T) = att * (d - sum(att * d)) * scale, in place, zero above the
+     * diagonal; att rows start at {@code attBase}.
+     */
+    private static void softmaxBackwardRows(MemorySegment att, long attBase, MemorySegment d, long from, long to,
+                                            int t, float scale) {
+        for (long r = from; r < to; r++) {
+            int n = (int) (r % t) + 1;
+            long base = r * t;
+            FloatVector weighted = FloatVector.broadcast(Vec.S, Vec.dot(att, attBase + base, d, base, n));
+            int bound = Vec.loopBound(n);
+            int j = 0;
+            for (; j < bound; j += Vec.L) {
+                Vec.store(Vec.load(att, attBase + base + j).mul(Vec.load(d, base + j).sub(weighted)).mul(scale),
+                        d, base + j);
+            }
+            if (j < n) {
+                VectorMask<Float> m = Vec.mask(n - j);
+                Vec.store(Vec.load(att, attBase + base + j, m).mul(Vec.load(d, base + j, m).sub(weighted)).mul(scale),
+                        d, base + j, m);
+            }
+            d.asSlice((base + n) * Float.BYTES, (long) (t - n) * Float.BYTES).fill((byte) 0);
+        }
     }
 }

@@ -31,6 +31,13 @@ final class Parallel implements AutoCloseable {
         void run(int part, long from, long to, Scratch scratch);
     }
 
+    /**
+     * Set while a thread runs a part of a loop, the caller's own part included: a loop started
+     * there runs inline, on that thread, so nested kernels (attention's per-sequence products)
+     * never put more threads to work than the backend has.
+     */
+    private static final ThreadLocal<boolean[]> INSIDE_PART = ThreadLocal.withInitial(() -> new boolean[1]);
+
     private final int threads;
     private final ForkJoinPool pool;
     private final ConcurrentLinkedQueue<Scratch> scratches = new ConcurrentLinkedQueue<>();
@@ -66,7 +73,7 @@ final class Parallel implements AutoCloseable {
         if (n <= 0) {
             return 0;
         }
-        if (pool == null || insidePool() || SpinTeam.insideTeam()) {
+        if (pool == null || insidePool() || SpinTeam.insideTeam() || INSIDE_PART.get()[0]) {
             return 1;
         }
         long byGrain = Math.max(1, n / Math.max(1, grain));
@@ -152,9 +159,13 @@ final class Parallel implements AutoCloseable {
         if (scratch == null) {
             scratch = new Scratch();
         }
+        boolean[] inside = INSIDE_PART.get();
+        boolean was = inside[0];
+        inside[0] = true;
         try {
             body.run(part, from, to, scratch);
         } finally {
+            inside[0] = was;
             scratches.offer(scratch);
         }
     }

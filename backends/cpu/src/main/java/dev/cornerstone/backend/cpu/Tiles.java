@@ -11,9 +11,8 @@ import java.lang.foreign.ValueLayout;
  * <p>Why tiles and not loops over the segments: C2 auto-vectorises {@code out[i] = a[i] + b[i]}
  * on arrays (the accesses share one index, so even aliased arrays are safe), but on JDK 25 it
  * leaves the same loop over two native segments scalar, because it cannot prove that the two
- * addresses do not overlap; the bulk copies are {@code memcpy}. Why not the Vector API: it is
- * still an incubator module in JDK 25, and {@code --add-modules jdk.incubator.vector} prints a
- * warning at every JVM start, which the product does not allow.
+ * addresses do not overlap; the bulk copies are {@code memcpy}. Kernels dominated by reductions
+ * or long per-element formulas use the Vector API on the segments instead ({@link Vec}).
  */
 final class Tiles {
 
