@@ -118,6 +118,17 @@ model.eval()
 gv = torch.Generator().manual_seed(0x5EED)
 with torch.no_grad():
     val_loss = sum(model(*batch(val, gv)).item() for _ in range(a.eval_batches)) / a.eval_batches
-print(json.dumps({"tokens_per_sec": statistics.median(rates), "val_loss": val_loss, "train_loss": loss.item(),
+    # every consecutive window of the split, as "cornerstone eval --all": the same text on both sides
+    T = a.block_size
+    windows = (len(val) - 1) // T
+    total = 0.0
+    for first in range(0, windows, a.batch_size):
+        b = min(a.batch_size, windows - first)
+        x = torch.stack([val[(first + i) * T:(first + i + 1) * T] for i in range(b)])
+        y = torch.stack([val[(first + i) * T + 1:(first + i + 1) * T + 1] for i in range(b)])
+        total += model(x, y).item() * b
+    val_loss_all = total / windows
+print(json.dumps({"tokens_per_sec": statistics.median(rates), "val_loss": val_loss, "val_loss_all": val_loss_all,
+                  "train_loss": loss.item(),
                   "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "torch": torch.__version__}))

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code cornerstone eval --run RUN [--data PATH] [--batches N]}. */
+/** {@code cornerstone eval --run RUN [--data PATH] [--batches N | --all]}. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Print the mean loss of a run's newest checkpoint on a corpus (default: the run's validation "
                 + "split).")
@@ -25,6 +25,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batches", paramLabel = "N", defaultValue = "20",
             description = "Batches to average over (default ${DEFAULT-VALUE}).")
     int batches;
+
+    @Option(names = "--all", description = "Every consecutive window of the corpus instead of random batches: the "
+            + "same text for every model, for comparisons.")
+    boolean all;
 
     @Override
     public Integer call() throws Exception {
@@ -44,6 +48,7 @@ final class EvalCommand implements Callable<Integer> {
             request.put("data", data.toAbsolutePath().toString());
         }
         request.put("batches", batches);
+        request.put("all", all);
         request.put("base", Path.of("").toAbsolutePath().toString());
         try (JobClient jobs = JobClient.start(home)) {
             jobs.awaitProviders(TrainCommand.name(spec, "model", "gpt"), null, TrainCommand.name(spec, "data", "text"),

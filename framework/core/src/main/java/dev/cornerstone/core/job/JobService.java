@@ -245,7 +245,11 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
         }
     }
 
-    /** {@code run}, {@code data} (optional: a corpus path; default: the run's validation split), {@code batches}. */
+    /**
+     * {@code run}, {@code data} (optional: a corpus path; default: the run's validation split),
+     * {@code batches} (random windows, as during training), or {@code all} (true: every
+     * consecutive window of the split).
+     */
     @SuppressWarnings("unchecked")
     private Map<String, Object> eval(Map<String, Object> request) throws IOException {
         Path runDir = Path.of((String) request.get("run"));
@@ -263,18 +267,24 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
                         .validation();
                 source = "validation split of " + l.spec().data().get("path");
             }
+            boolean all = Boolean.TRUE.equals(request.get("all"));
             int batches = ((Number) request.getOrDefault("batches", 20)).intValue();
             int batchSize = l.spec().train().batchSize();
             float loss;
             try (Trainer t = new Trainer(l.backend(), model, null, tokens, tokens,
-                    new Trainer.Config(batchSize, 1, 1, 0, 0, batches, l.spec().train().seed(),
+                    new Trainer.Config(batchSize, 1, 1, 0, 0, Math.max(batches, 1), l.spec().train().seed(),
                             l.spec().train().schedule()))) {
-                loss = t.evaluate(tokens, batches);
+                loss = all ? t.evaluateAll(tokens) : t.evaluate(tokens, batches);
             }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("loss", (double) loss);
-            m.put("batches", batches);
-            m.put("tokens_evaluated", (long) batches * batchSize * model.blockSize());
+            if (all) {
+                m.put("windows", (tokens.length - 1) / model.blockSize());
+                m.put("tokens_evaluated", (long) ((tokens.length - 1) / model.blockSize()) * model.blockSize());
+            } else {
+                m.put("batches", batches);
+                m.put("tokens_evaluated", (long) batches * batchSize * model.blockSize());
+            }
             m.put("source", source);
             return m;
         }

@@ -173,6 +173,35 @@ public final class Trainer implements AutoCloseable {
         return (float) (sum / batches);
     }
 
+    /**
+     * Mean loss per token over the whole of {@code tokens}, in consecutive windows of the block
+     * size (the last partial window left out): no sampling, so two models, or two frameworks,
+     * evaluated this way on the same split see exactly the same text.
+     */
+    public float evaluateAll(int[] tokens) {
+        int t = model.blockSize();
+        int windows = (tokens.length - 1) / t;
+        if (windows < 1) {
+            throw new IllegalArgumentException("a split of " + tokens.length + " tokens holds no window of "
+                    + "block_size " + t + " plus one target");
+        }
+        double sum = 0;
+        for (int first = 0; first < windows; first += cfg.batchSize()) {
+            int b = Math.min(cfg.batchSize(), windows - first);
+            int[] x = new int[b * t];
+            int[] y = new int[b * t];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(tokens, (first + i) * t, x, i * t, t);
+                System.arraycopy(tokens, (first + i) * t + 1, y, i * t, t);
+            }
+            try (Tape tape = new Tape(be); Tensor tx = ids(x, b, t); Tensor ty = ids(y, b, t)) {
+                Graph g = Graph.inference(be, tape);
+                sum += Graph.scalar(g.crossEntropy(model.forward(g, tx), ty)) * b;
+            }
+        }
+        return (float) (sum / windows);
+    }
+
     /** Frees the gradients (the model and optimizer belong to the caller). */
     @Override
     public void close() {

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 import dev.cornerstone.api.backend.ComputeBackend;
@@ -19,6 +21,8 @@ import dev.cornerstone.api.model.Model;
 import dev.cornerstone.api.model.ModelProvider;
 import dev.cornerstone.api.optim.Optimizer;
 import dev.cornerstone.api.optim.OptimizerProvider;
+import dev.cornerstone.api.tensor.DType;
+import dev.cornerstone.api.tensor.Tensor;
 import dev.cornerstone.core.checkpoint.Checkpoints;
 import dev.cornerstone.core.config.Json;
 
@@ -36,6 +40,11 @@ import dev.cornerstone.core.config.Json;
  * Resuming loads the newest checkpoint and continues the exact loss sequence: parameters,
  * optimizer state and step, and the data position come back; everything random derives from
  * the seed and the step.
+ *
+ * <p>Between two steps a run can be asked, from any thread, to stop (it saves a checkpoint
+ * first) or to move to another backend ({@link #requestMove}): parameters, optimizer state,
+ * step and data position are copied to the new backend and training goes on from the next
+ * step, none lost or repeated; the moves are listed in {@code summary.json}.
  */
 public final class TrainingRun implements AutoCloseable {
 
@@ -49,15 +58,30 @@ public final class TrainingRun implements AutoCloseable {
                            boolean logged, Path checkpoint) {
     }
 
+    /** A move to another backend, asked for and not yet done. */
+    private record MoveRequest(ComputeBackend target, CompletableFuture<Move> done) {
+    }
+
+    /** A move done: at which step (the last one trained before it), from and to which backend, how long training paused. */
+    public record Move(int step, String from, String to, double pauseSeconds) {
+    }
+
     private final Path runDir;
     private final TrainSpec spec;
-    private final Providers providers;
     private final Dataset dataset;
-    private final Model model;
-    private final Optimizer optimizer;
-    private final Trainer trainer;
     private final Map<String, String> bundleVersions;
+    private final Map<String, Object> modelKeys;
+    // replaced together, between steps, by a move to another backend
+    private volatile Providers providers;
+    private Model model;
+    private Optimizer optimizer;
+    private Trainer trainer;
     private double elapsedBefore;
+    private final List<Move> moves = new ArrayList<>();
+    private volatile MoveRequest pendingMove;
+    private volatile boolean stopRequested;
+    private volatile String stopReason;
+    private volatile boolean stopped;
 
     private TrainingRun(Path runDir, TrainSpec spec, Providers p, Dataset dataset, Map<String, String> bundleVersions) {
         this.runDir = runDir;
@@ -65,13 +89,22 @@ public final class TrainingRun implements AutoCloseable {
         this.providers = p;
         this.dataset = dataset;
         this.bundleVersions = bundleVersions;
-        Map<String, Object> modelKeys = TrainSpec.providerKeys(spec.model());
+        this.modelKeys = TrainSpec.providerKeys(spec.model());
         modelKeys.put("vocab_size", dataset.tokenizer().vocabSize());
         this.model = p.model().create(p.backend(), modelKeys, spec.train().seed());
         spec.model().put("vocab_size", dataset.tokenizer().vocabSize());
-        this.optimizer = p.optimizer().create(p.backend(), TrainSpec.providerKeys(spec.optimizer(), "lr"));
+        try {
+            this.optimizer = p.optimizer().create(p.backend(), TrainSpec.providerKeys(spec.optimizer(), "lr"));
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        this.trainer = newTrainer(p.backend(), model, optimizer);
+    }
+
+    private Trainer newTrainer(ComputeBackend be, Model m, Optimizer o) {
         TrainSpec.Train t = spec.train();
-        this.trainer = new Trainer(p.backend(), model, optimizer, dataset.train(), dataset.validation(),
+        return new Trainer(be, m, o, dataset.train(), dataset.validation(),
                 new Trainer.Config(t.batchSize(), t.steps(), t.gradAccum(), t.gradClip(), t.evalEvery(),
                         t.evalBatches(), t.seed(), t.schedule()));
     }
@@ -161,6 +194,149 @@ public final class TrainingRun implements AutoCloseable {
         return spec;
     }
 
+    /** The backend the run trains on now. */
+    public ComputeBackend backend() {
+        return providers.backend();
+    }
+
+    public Path runDir() {
+        return runDir;
+    }
+
+    /** The moves to other backends so far. */
+    public synchronized List<Move> moves() {
+        return List.copyOf(moves);
+    }
+
+    /**
+     * Asks the run to move to {@code target} after the step in progress; the future completes
+     * when the move is done (or fails with why: the run then goes on where it was). A run that
+     * is not training ({@link #run} not called, or returned) moves at once, on this thread.
+     */
+    public CompletableFuture<Move> requestMove(ComputeBackend target) {
+        MoveRequest r = new MoveRequest(target, new CompletableFuture<>());
+        synchronized (this) {
+            if (!running) {
+                completeMove(r);
+                return r.done();
+            }
+            if (pendingMove != null) {
+                pendingMove.done().completeExceptionally(new IllegalStateException(
+                        "replaced by a move to " + target.name()));
+            }
+            pendingMove = r;
+        }
+        return r.done();
+    }
+
+    /** Asks the run to stop after the step in progress, with a checkpoint; {@code reason} goes into summary.json. */
+    public void requestStop(String reason) {
+        stopReason = reason;
+        stopRequested = true;
+    }
+
+    /** Whether the run ended early, on request. */
+    public boolean stopped() {
+        return stopped;
+    }
+
+    private boolean running;
+
+    private synchronized void completeMove(MoveRequest r) {
+        try {
+            r.done().complete(moveTo(r.target()));
+        } catch (RuntimeException | Error e) {
+            r.done().completeExceptionally(e);
+        }
+    }
+
+    /**
+     * Moves parameters, optimizer state, step and data position to {@code target}: a new model
+     * and optimizer are made there and filled, then the old ones are closed, freeing the old
+     * backend's memory. On failure the run stays on its backend, as it was.
+     */
+    private Move moveTo(ComputeBackend target) {
+        long t0 = System.nanoTime();
+        ComputeBackend from = providers.backend();
+        if (target == from) {
+            return new Move(trainer.step(), from.name(), target.name(), 0);
+        }
+        SequencedMap<String, Tensor> params = model.parameters();
+        Map<String, Object> paramValues = copyOut(params);
+        Map<String, Object> stateValues = copyOut(optimizer.state(params));
+        int step = trainer.step();
+        long position = trainer.data().position();
+        Model m = null;
+        Optimizer o = null;
+        Trainer tr;
+        try {
+            m = providers.model().create(target, modelKeys, spec.train().seed());
+            copyIn(paramValues, m.parameters());
+            o = providers.optimizer().create(target, TrainSpec.providerKeys(spec.optimizer(), "lr"));
+            copyIn(stateValues, o.state(m.parameters()));
+            o.setStepCount(optimizer.stepCount());
+            tr = newTrainer(target, m, o);
+            tr.restore(step, position);
+        } catch (RuntimeException | Error e) {
+            if (o != null) {
+                o.close();
+            }
+            if (m != null) {
+                m.close();
+            }
+            throw e;
+        }
+        Trainer oldTrainer = trainer;
+        Optimizer oldOptimizer = optimizer;
+        Model oldModel = model;
+        trainer = tr;
+        optimizer = o;
+        model = m;
+        Providers p = providers;
+        providers = new Providers(target, p.model(), p.optimizer(), p.data());
+        oldTrainer.close();
+        oldOptimizer.close();
+        oldModel.close();
+        Move move = new Move(step, from.name(), target.name(), (System.nanoTime() - t0) / 1e9);
+        moves.add(move);
+        return move;
+    }
+
+    private static Map<String, Object> copyOut(SequencedMap<String, Tensor> tensors) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            Tensor t = e.getValue();
+            int n = Math.toIntExact(t.size());
+            if (t.dtype() == DType.I32) {
+                int[] v = new int[n];
+                t.backend().readInts(t, 0, v, 0, n);
+                values.put(e.getKey(), v);
+            } else {
+                float[] v = new float[n];
+                t.backend().read(t, 0, v, 0, n);
+                values.put(e.getKey(), v);
+            }
+        }
+        return values;
+    }
+
+    private static void copyIn(Map<String, Object> values, SequencedMap<String, Tensor> into) {
+        if (!values.keySet().equals(into.keySet())) {
+            throw new IllegalStateException("the new backend's model holds tensors " + into.keySet()
+                    + ", the old one " + values.keySet());
+        }
+        for (Map.Entry<String, Tensor> e : into.entrySet()) {
+            Tensor t = e.getValue();
+            Object v = values.get(e.getKey());
+            if (v instanceof int[] ints) {
+                t.backend().writeInts(t, 0, ints, 0, ints.length);
+            } else {
+                float[] floats = (float[]) v;
+                t.backend().write(t, 0, floats, 0, floats.length);
+            }
+        }
+    }
+
     /** Trains to the last step, logging, evaluating and checkpointing as the spec says; writes summary.json. */
     public Map<String, Object> run(Consumer<Progress> listener) throws IOException {
         TrainSpec.Train t = spec.train();
@@ -170,9 +346,27 @@ public final class TrainingRun implements AutoCloseable {
         float lastVal = Float.NaN;
         float lastTrain = Float.NaN;
         long peakLive = providers.backend().liveBytes();
+        synchronized (this) {
+            running = true;
+        }
         try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             while (!trainer.done()) {
+                MoveRequest move;
+                synchronized (this) {
+                    move = pendingMove;
+                    pendingMove = null;
+                }
+                if (move != null) {
+                    completeMove(move);
+                }
+                if (stopRequested) {
+                    stopped = true;
+                    if (trainer.step() > 0) {
+                        checkpoint(elapsedBefore + (System.nanoTime() - t0) / 1e9);
+                    }
+                    break;
+                }
                 Trainer.StepResult r = trainer.trainStep();
                 peakLive = Math.max(peakLive, providers.backend().liveBytes());
                 if (r.step() > 1) { // the first step includes warm-up (JIT, allocation): not a rate
@@ -208,9 +402,22 @@ public final class TrainingRun implements AutoCloseable {
                 double eta = perStep * (t.steps() - r.step());
                 listener.accept(new Progress(r, t.steps(), elapsed, eta, log, cp));
             }
+        } finally {
+            MoveRequest left;
+            synchronized (this) {
+                running = false;
+                left = pendingMove;
+                pendingMove = null;
+            }
+            if (left != null) {
+                completeMove(left);
+            }
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("steps", trainer.step());
+        if (stopped) {
+            summary.put("stopped", stopReason == null ? "on request" : stopReason);
+        }
         summary.put("final_train_loss", (double) lastTrain);
         if (!Float.isNaN(lastVal)) {
             summary.put("final_val_loss", (double) lastVal);
@@ -220,6 +427,18 @@ public final class TrainingRun implements AutoCloseable {
         summary.put("peak_rss_bytes", PeakMemory.peakRssBytes());
         summary.put("backend", providers.backend().name());
         summary.put("device", providers.backend().device());
+        if (!moves.isEmpty()) {
+            List<Map<String, Object>> ms = new ArrayList<>();
+            for (Move m : moves()) {
+                Map<String, Object> mm = new LinkedHashMap<>();
+                mm.put("after_step", m.step());
+                mm.put("from", m.from());
+                mm.put("to", m.to());
+                mm.put("pause_s", Math.round(m.pauseSeconds() * 1000) / 1000.0);
+                ms.add(mm);
+            }
+            summary.put("backend_moves", ms);
+        }
         summary.put("elapsed_s", Math.round((elapsedBefore + (System.nanoTime() - t0) / 1e9) * 1000) / 1000.0);
         Files.writeString(runDir.resolve("summary.json"), Json.write(summary, true));
         return summary;
