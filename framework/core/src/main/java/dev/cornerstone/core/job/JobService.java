@@ -42,7 +42,9 @@ import dev.cornerstone.core.train.TrainingRun;
  * the JDK's classes with it, so requests and answers are plain maps, lists, strings and
  * numbers, and progress comes back through a {@code java.util.function.Consumer<Map>}. A
  * request has {@code command} = {@code train}, {@code resume}, {@code generate}, {@code eval}
- * or {@code backends}; see each method for its keys. Errors are
+ * or {@code backends} (run on the caller's thread), or {@code submit}, {@code list},
+ * {@code status}, {@code stop}, {@code move} and {@code watch} for jobs that run in the
+ * background on a node ({@link NodeJobs}); see each method for its keys. Errors are
  * {@link IllegalArgumentException}s whose message is for the user.
  */
 @Component(service = Function.class, property = "cornerstone.service=jobs")
@@ -87,6 +89,28 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
 
     void removeBackend(ComputeBackend b, Map<String, Object> props) {
         backends.remove(String.valueOf(props.get("backend.name")), b);
+        // called while the service unregisters, before its bundle lets it go: jobs on it move now
+        nodeJobs.backendLeaving(b);
+    }
+
+    private final NodeJobs nodeJobs = new NodeJobs(this::replacementFor);
+
+    /** Where a job on the leaving backend goes: the preferred registered backend, or any; null when none is left. */
+    private ComputeBackend replacementFor(String leaving) {
+        for (String n : PREFERENCE) {
+            ComputeBackend b = backends.get(n);
+            if (b != null && !n.equals(leaving)) {
+                return b;
+            }
+        }
+        return backends.entrySet().stream().filter(e -> !e.getKey().equals(leaving)).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
+    }
+
+    /** The node is stopping (or this bundle is): every job stops with a checkpoint. */
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        nodeJobs.stopAll("the node is shutting down");
     }
 
     /** Backends in order of preference for {@code backend.name: auto}. */
@@ -102,11 +126,54 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
                 case "generate" -> generate(request);
                 case "eval" -> eval(request);
                 case "backends" -> backendList();
+                case "submit" -> submit(request);
+                case "list" -> Map.of("jobs", nodeJobs.list());
+                case "status" -> nodeJobs.status(id(request));
+                case "stop" -> nodeJobs.stop(id(request), "stopped on request",
+                        ((Number) request.getOrDefault("wait_ms", 0)).longValue());
+                case "move" -> nodeJobs.move(id(request), pick(backends, String.valueOf(request.get("backend")),
+                        "backend"));
+                case "watch" -> watch(request);
                 default -> throw new IllegalArgumentException("unknown job command '" + command + "'");
             };
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a job", e);
         }
+    }
+
+    private static String id(Map<String, Object> request) {
+        Object id = request.get("id");
+        if (id == null || String.valueOf(id).isBlank()) {
+            throw new IllegalArgumentException("no job id given");
+        }
+        return String.valueOf(id);
+    }
+
+    /**
+     * A job that runs in the background on this node: {@code spec}, {@code out} (its run folder,
+     * whose name is the job's id), {@code base}. The spec is checked and the run folder made
+     * before this returns, so a bad spec is an error here, and nothing starts.
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> submit(Map<String, Object> request) throws IOException {
+        TrainSpec spec = TrainSpec.from((Map<String, Object>) request.get("spec"));
+        TrainingRun.Providers p = providers(spec);
+        spec.backend().put("name", p.backend().name());
+        Path out = Path.of((String) request.get("out"));
+        TrainingRun run = TrainingRun.create(spec, out, Path.of((String) request.get("base")), p, bundleVersions());
+        return nodeJobs.start(out.getFileName().toString(), run);
+    }
+
+    /** {@code listener}: a {@code Consumer<Map>} called with every job event; answers {@code close}, a Runnable that ends it. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> watch(Map<String, Object> request) {
+        if (!(request.get("listener") instanceof Consumer<?> c)) {
+            throw new IllegalArgumentException("watch needs a listener (a java.util.function.Consumer<Map>)");
+        }
+        return Map.of("close", nodeJobs.watch((Consumer<Map<String, Object>>) c));
     }
 
     private static <T> T pick(Map<String, T> byName, String name, String what) {
