@@ -64,6 +64,16 @@ public record Home(Path root, Path dataDir) {
         return dataDir.resolve("tmp");
     }
 
+    /**
+     * Where a node puts the run folders of its jobs: the distribution's {@code runs/} for a node
+     * on the default data folder (where {@code cornerstone train} puts runs too), else
+     * {@code runs/} in its own data folder, so nodes started from one distribution with
+     * {@code --data} keep their runs apart.
+     */
+    public Path runsDir() {
+        return dataDir.equals(root.resolve("data")) ? root.resolve("runs") : dataDir.resolve("runs");
+    }
+
     /** Written by a running node: its process id and API address. */
     public Path nodeFile() {
         return dataDir.resolve("node.json");

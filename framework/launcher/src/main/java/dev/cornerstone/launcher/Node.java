@@ -116,6 +116,57 @@ public final class Node implements AutoCloseable {
         return bootMillis;
     }
 
+    /**
+     * A request to the job service in the container (a {@code Function<Map, Map>} with
+     * {@code cornerstone.service=jobs}); its IllegalArgumentExceptions are for the user.
+     */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> jobs(Map<String, Object> request) throws InvalidSyntaxException {
+        var ctx = container.context();
+        ServiceReference<?>[] refs = ctx.getServiceReferences(java.util.function.Function.class.getName(),
+                "(cornerstone.service=jobs)");
+        if (refs == null || refs.length == 0) {
+            throw new NodeApi.ApiException(503, "the job service (bundle dev.cornerstone.core) is not running on "
+                    + "this node");
+        }
+        var jobs = (java.util.function.Function<Map<String, Object>, Map<String, Object>>) ctx.getService(refs[0]);
+        if (jobs == null) {
+            throw new NodeApi.ApiException(503, "the job service went away; try again");
+        }
+        try {
+            return jobs.apply(request);
+        } finally {
+            ctx.ungetService(refs[0]);
+        }
+    }
+
+    /** Starts a job from a full spec (paths absolute) in {@code runs/<id>}; {@code id} null: one made from the spec. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> submitJob(Object spec, Object id) throws InvalidSyntaxException {
+        if (!(spec instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException("spec: must be an object with sections model, optimizer, data, train, "
+                    + "backend");
+        }
+        String runId = id == null ? TrainCommand.runId((Map<String, Object>) m) : String.valueOf(id);
+        if (id == null) {
+            // ids made from the time of day: a second job in the same second gets a suffix
+            String base = runId;
+            for (int i = 2; Files.exists(home.runsDir().resolve(runId)); i++) {
+                runId = base + "-" + i;
+            }
+        }
+        if (!runId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new IllegalArgumentException("id: '" + runId + "' is not a job id (letters, digits, '.', '_', '-'; "
+                    + "at most 128)");
+        }
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("command", "submit");
+        request.put("spec", m);
+        request.put("out", home.runsDir().resolve(runId).toString());
+        request.put("base", home.root().toString());
+        return jobs(request);
+    }
+
     Map<String, Object> info() {
         List<BundleView> views = bundleViews();
         Map<String, Object> m = new LinkedHashMap<>();

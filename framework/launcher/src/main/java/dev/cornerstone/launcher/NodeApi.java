@@ -33,6 +33,11 @@ import com.sun.net.httpserver.HttpServer;
  * GET    /api/services             every registered service with its properties
  * POST   /api/bundles?file=NAME    body: a bundle jar; put into deploy/, waits for its state
  * DELETE /api/bundles/NAME         removes NAME (file or symbolic name) from deploy/
+ * GET    /api/jobs                 the node's jobs: id, state, step, backend, last losses
+ * POST   /api/jobs                 body {"spec": {...}, "id": optional}: starts a job; 201 {id, run}
+ * GET    /api/jobs/ID              one job, with every logged point and its backend moves
+ * POST   /api/jobs/ID/stop?wait=S  stops it after the step in progress, with a checkpoint
+ * POST   /api/jobs/ID/backend      body {"backend": NAME}: moves it to that backend between two steps
  * </pre>
  */
 public final class NodeApi implements AutoCloseable {
@@ -129,6 +134,8 @@ public final class NodeApi implements AutoCloseable {
         } else if (path.startsWith("/api/bundles/") && method.equals("DELETE")) {
             String name = URLDecoder.decode(path.substring("/api/bundles/".length()), StandardCharsets.UTF_8);
             send(ex, 200, node.undeploy(name, waitMillis(query)));
+        } else if (path.equals("/api/jobs") || path.startsWith("/api/jobs/")) {
+            jobs(ex, method, path, query);
         } else if (path.equals("/api/bundles") || path.equals("/api/node") || path.equals("/api/services")
                 || path.startsWith("/api/bundles/")) {
             throw new ApiException(405, "method " + method + " is not allowed on " + path);
@@ -169,6 +176,62 @@ public final class NodeApi implements AutoCloseable {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private void jobs(HttpExchange ex, String method, String path, Map<String, String> query) throws Exception {
+        String rest = path.length() > "/api/jobs".length() ? path.substring("/api/jobs/".length()) : "";
+        String[] parts = rest.isEmpty() ? new String[0] : rest.split("/");
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = URLDecoder.decode(parts[i], StandardCharsets.UTF_8);
+        }
+        try {
+            if (parts.length == 0 && method.equals("GET")) {
+                send(ex, 200, node.jobs(Map.of("command", "list")));
+            } else if (parts.length == 0 && method.equals("POST")) {
+                Map<String, Object> body = jsonBody(ex);
+                send(ex, 201, node.submitJob(body.get("spec"), body.get("id")));
+            } else if (parts.length == 1 && method.equals("GET")) {
+                send(ex, 200, node.jobs(Map.of("command", "status", "id", parts[0])));
+            } else if (parts.length == 2 && parts[1].equals("stop") && method.equals("POST")) {
+                drain(ex);
+                send(ex, 200, node.jobs(Map.of("command", "stop", "id", parts[0], "wait_ms", waitMillis(query))));
+            } else if (parts.length == 2 && parts[1].equals("backend") && method.equals("POST")) {
+                Object backend = jsonBody(ex).get("backend");
+                if (!(backend instanceof String b) || b.isBlank()) {
+                    throw new ApiException(400, "body must be {\"backend\": NAME}");
+                }
+                send(ex, 200, node.jobs(Map.of("command", "move", "id", parts[0], "backend", b)));
+            } else if (parts.length <= 2) {
+                throw new ApiException(405, "method " + method + " is not allowed on " + path);
+            } else {
+                throw new ApiException(404, "no such route: " + method + " " + path);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(e.getMessage() != null && e.getMessage().startsWith("no job '") ? 404 : 400,
+                    e.getMessage());
+        }
+    }
+
+    /** The request body as a JSON object, at most 1 MiB. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> jsonBody(HttpExchange ex) throws IOException {
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(1024 * 1024 + 1);
+        }
+        if (body.length > 1024 * 1024) {
+            throw new ApiException(413, "a JSON body may be at most 1 MiB");
+        }
+        Object o;
+        try {
+            o = json.readValue(body, Object.class);
+        } catch (IOException e) {
+            throw new ApiException(400, "the body is not JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+        }
+        if (!(o instanceof Map<?, ?> m)) {
+            throw new ApiException(400, "the body must be a JSON object");
+        }
+        return (Map<String, Object>) m;
     }
 
     private static long waitMillis(Map<String, String> query) {

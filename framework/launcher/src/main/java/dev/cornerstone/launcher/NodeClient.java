@@ -78,6 +78,11 @@ final class NodeClient {
         return send(HttpRequest.newBuilder(resolve(path)).DELETE());
     }
 
+    JsonNode post(String path, Object jsonBody) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(resolve(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(jsonBody))));
+    }
+
     JsonNode upload(Path jar, String fileName) throws IOException, InterruptedException {
         String q = "/bundles?file=" + URLEncoder.encode(fileName, StandardCharsets.UTF_8);
         return send(HttpRequest.newBuilder(resolve(q)).header("Content-Type", "application/java-archive")

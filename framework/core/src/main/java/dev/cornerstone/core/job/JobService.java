@@ -44,10 +44,11 @@ import dev.cornerstone.core.train.TrainingRun;
  * request has {@code command} = {@code train}, {@code resume}, {@code generate}, {@code eval}
  * or {@code backends} (run on the caller's thread), or {@code submit}, {@code list},
  * {@code status}, {@code stop}, {@code move} and {@code watch} for jobs that run in the
- * background on a node ({@link NodeJobs}); see each method for its keys. Errors are
+ * background on a node ({@link NodeJobs}); see each method for its keys. The component is
+ * immediate: a delayed one would be disposed, its jobs with it, whenever no caller held it. Errors are
  * {@link IllegalArgumentException}s whose message is for the user.
  */
-@Component(service = Function.class, property = "cornerstone.service=jobs")
+@Component(service = Function.class, property = "cornerstone.service=jobs", immediate = true)
 public final class JobService implements Function<Map<String, Object>, Map<String, Object>> {
 
     private final Map<String, ModelProvider> models = new ConcurrentHashMap<>();
@@ -132,7 +133,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
                 case "stop" -> nodeJobs.stop(id(request), "stopped on request",
                         ((Number) request.getOrDefault("wait_ms", 0)).longValue());
                 case "move" -> nodeJobs.move(id(request), pick(backends, String.valueOf(request.get("backend")),
-                        "backend"));
+                        "backend.name"));
                 case "watch" -> watch(request);
                 default -> throw new IllegalArgumentException("unknown job command '" + command + "'");
             };
