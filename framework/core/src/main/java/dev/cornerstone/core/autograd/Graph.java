@@ -81,7 +81,9 @@ public final class Graph implements Ops {
     }
 
     private Node result(Shape shape, boolean requiresGrad) {
-        return new Node(tape.allocate(shape, DType.F32), requiresGrad, null);
+        // the op about to record its backward step has index stepCount(): its output's gradient
+        // is read by that step and by none before it, so it can go right after
+        return new Node(tape.allocate(shape, DType.F32), requiresGrad, null, tape.stepCount());
     }
 
     private static Node node(Var v) {
