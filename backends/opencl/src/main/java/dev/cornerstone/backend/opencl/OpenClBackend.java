@@ -142,6 +142,11 @@ public class OpenClBackend implements ComputeBackend, AutoCloseable {
         return cl.info.accelerator();
     }
 
+    /** The device context (for this package's tests). */
+    ClContext context() {
+        return cl;
+    }
+
     /** The memory limit in force, bytes. */
     public long memoryLimit() {
         return cl.memoryLimit();
