@@ -1,5 +1,11 @@
 package dev.cornerstone.backend.opencl;
 
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.logging.Logger;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -7,17 +13,24 @@ import org.osgi.service.component.annotations.Deactivate;
 import dev.cornerstone.api.backend.ComputeBackend;
 
 /**
- * The opencl backend as a Declarative Services component: a {@link ComputeBackend} service with
- * {@code backend.name=opencl}, configured by the pid {@value #PID}. A configuration change
- * deactivates the component (its device context is released) and activates a new one. When no
- * device matches, activation fails with a {@link DeviceNotFoundException} that lists every device
- * found, and no backend is offered.
+ * The opencl backend as a Declarative Services component, configured by the pid {@value #PID}:
+ * when it activates it opens the configured device and registers the {@link OpenClBackend} as a
+ * {@link ComputeBackend} service with {@code backend.name=opencl} (plus {@code backend.device} and
+ * {@code backend.accelerated}); when it deactivates (the bundle stops, or the configuration
+ * changes) it unregisters the service and closes the backend.
+ *
+ * <p>It registers the service itself rather than letting DS provide one, so that a machine
+ * without a usable OpenCL device gets one clear warning naming what was found and what to
+ * install or configure, and no service, instead of a service whose every use fails with a
+ * stack trace from the DS runtime (a DS-provided service is created when first used, and
+ * creation is retried by every user).
  */
-@Component(service = ComputeBackend.class, property = "backend.name=" + OpenClBackend.NAME,
-        configurationPid = OpenClBackendComponent.PID)
-public final class OpenClBackendComponent extends OpenClBackend {
+@Component(configurationPid = OpenClBackendComponent.PID, immediate = true)
+public final class OpenClBackendComponent {
 
     public static final String PID = "dev.cornerstone.backend.opencl";
+
+    private static final Logger LOG = Logger.getLogger("dev.cornerstone.backend.opencl");
 
     /** Configuration of {@value #PID}. */
     @interface Config {
@@ -38,18 +51,51 @@ public final class OpenClBackendComponent extends OpenClBackend {
         String buildOptions() default "";
     }
 
+    private final OpenClBackend backend;
+    private final ServiceRegistration<ComputeBackend> registration;
+
     @Activate
-    public OpenClBackendComponent(Config config) {
-        super(optionsOf(config));
+    public OpenClBackendComponent(BundleContext context, Config config) {
+        this.backend = open(config);
+        this.registration = backend == null ? null
+                : context.registerService(ComputeBackend.class, backend, properties(backend));
     }
 
-    static Options optionsOf(Config config) {
-        return new Options(new DeviceSelector(config.platform(), config.device(), config.deviceType()),
+    /** The backend the configuration asks for, or null (with one warning) when no device matches. */
+    static OpenClBackend open(Config config) {
+        try {
+            return new OpenClBackend(optionsOf(config));
+        } catch (DeviceNotFoundException e) {
+            LOG.warning("the opencl backend is not offered: " + e.getMessage());
+            return null;
+        }
+    }
+
+    static OpenClBackend.Options optionsOf(Config config) {
+        return new OpenClBackend.Options(new DeviceSelector(config.platform(), config.device(), config.deviceType()),
                 Math.multiplyExact(config.memoryLimitMiB(), 1L << 20), config.buildOptions());
+    }
+
+    static Dictionary<String, Object> properties(OpenClBackend backend) {
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put("backend.name", OpenClBackend.NAME);
+        p.put("backend.device", backend.device());
+        p.put("backend.accelerated", backend.accelerated());
+        return p;
+    }
+
+    /** The backend this component offers, or null when no device matched. */
+    OpenClBackend backend() {
+        return backend;
     }
 
     @Deactivate
     void deactivate() {
-        close();
+        if (registration != null) {
+            registration.unregister();
+        }
+        if (backend != null) {
+            backend.close();
+        }
     }
 }

@@ -1,16 +1,26 @@
 package dev.cornerstone.backend.opencl;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.annotation.Annotation;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.junit.jupiter.api.Test;
 
-/** The DS component: its configuration, and the descriptor bnd generated for it. */
+/**
+ * The DS component: how its configuration picks a device, the service properties it registers the
+ * backend with, the single warning (and no backend) when nothing matches, and the descriptor bnd
+ * generated. That the service reaches the job service in a running container is checked through
+ * the distribution ({@code OpenClBackendIT} in itests).
+ */
 class OpenClBackendComponentTest {
 
     private static OpenClBackendComponent.Config config(String platform, String device, String type, long limitMiB) {
@@ -48,35 +58,60 @@ class OpenClBackendComponentTest {
     }
 
     @Test
-    void activationOpensTheConfiguredDeviceAndDeactivationClosesIt() {
+    void theConfigurationSelectsTheDeviceAndTheServiceCarriesItsName() {
         DeviceInfo first;
         try (OpenClBackend any = OpenClTesting.backend()) {
             first = any.deviceInfo();
         }
         // the device's own name, in another case, and its type select it
-        OpenClBackendComponent component = new OpenClBackendComponent(config(first.platform().toUpperCase(),
-                first.name().toLowerCase(), first.type().toLowerCase(), 100));
-        assertThat(component.name()).isEqualTo("opencl");
-        assertThat(component.deviceInfo().name()).isEqualTo(first.name());
-        assertThat(component.device()).isEqualTo(first.describe());
-        assertThat(component.memoryLimit()).isEqualTo(100L << 20);
-        assertThat(component.accelerated()).isEqualTo(first.accelerator());
-        assertThat(component.devices()).anySatisfy(d -> assertThat(d).contains(first.name()).endsWith("-- in use"));
-        component.deactivate();
-        assertThatThrownBy(() -> component.allocate(dev.cornerstone.api.tensor.Shape.of(1),
-                dev.cornerstone.api.tensor.DType.F32)).isInstanceOf(IllegalStateException.class);
+        try (OpenClBackend be = OpenClBackendComponent.open(config(first.platform().toUpperCase(),
+                first.name().toLowerCase(), first.type().toLowerCase(), 100))) {
+            assertThat(be).isNotNull();
+            assertThat(be.name()).isEqualTo("opencl");
+            assertThat(be.deviceInfo().name()).isEqualTo(first.name());
+            assertThat(be.device()).isEqualTo(first.describe());
+            assertThat(be.memoryLimit()).isEqualTo(100L << 20);
+            assertThat(be.accelerated()).isEqualTo(first.accelerator());
+            assertThat(be.devices()).anySatisfy(d -> assertThat(d).contains(first.name()).endsWith("-- in use"));
+            Dictionary<String, Object> p = OpenClBackendComponent.properties(be);
+            assertThat(p.get("backend.name")).isEqualTo("opencl");
+            assertThat(p.get("backend.device")).isEqualTo(first.describe());
+            assertThat(p.get("backend.accelerated")).isEqualTo(first.accelerator());
+        }
     }
 
     @Test
-    void aConfigurationThatMatchesNothingFailsActivationWithTheDevicesFound() {
-        assertThatThrownBy(() -> new OpenClBackendComponent(config("no such platform", "", "all", 0)))
-                .isInstanceOf(DeviceNotFoundException.class)
-                .hasMessageContaining("platform ~ \"no such platform\"")
-                .hasMessageContaining("found ");
+    void aConfigurationThatMatchesNothingOffersNoBackendAndWarnsOnceWithTheDevicesFound() {
+        Logger log = Logger.getLogger("dev.cornerstone.backend.opencl");
+        List<LogRecord> records = new ArrayList<>();
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            assertThat(OpenClBackendComponent.open(config("no such platform", "", "all", 0))).isNull();
+        } finally {
+            log.removeHandler(h);
+        }
+        assertThat(records).hasSize(1);
+        assertThat(records.getFirst().getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+        assertThat(records.getFirst().getMessage()).startsWith("the opencl backend is not offered: ")
+                .contains("platform ~ \"no such platform\"").contains("found ");
     }
 
     @Test
-    void descriptorRegistersTheServiceWithItsNameAndPid() throws IOException {
+    void descriptorActivatesTheComponentImmediatelyWithItsPid() throws IOException {
         String xml;
         try (InputStream in = getClass().getClassLoader()
                 .getResourceAsStream("OSGI-INF/dev.cornerstone.backend.opencl.OpenClBackendComponent.xml")) {
@@ -85,8 +120,8 @@ class OpenClBackendComponentTest {
         }
         assertThat(xml)
                 .contains("configuration-pid=\"dev.cornerstone.backend.opencl\"")
-                .contains("<property name=\"backend.name\" type=\"String\" value=\"opencl\"/>")
-                .contains("<provide interface=\"dev.cornerstone.api.backend.ComputeBackend\"/>")
-                .contains("deactivate=\"deactivate\"");
+                .contains("immediate=\"true\"")
+                .contains("deactivate=\"deactivate\"")
+                .doesNotContain("<provide");
     }
 }
