@@ -25,6 +25,8 @@ final class ClContext implements AutoCloseable {
     final long context;
     final long queue;
     final Programs programs;
+    /** Device time per kernel, when {@link Profiler#enabled()}; else null. */
+    final Profiler profiler = Profiler.enabled() ? new Profiler() : null;
     private final BufferPool pool = new BufferPool();
     private final long memoryLimit;
     /** Bytes of every buffer this context holds: in tensors, in scratch, or pooled. */
@@ -39,7 +41,8 @@ final class ClContext implements AutoCloseable {
             PointerBuffer props = stack.mallocPointer(3).put(CL_CONTEXT_PLATFORM).put(found.platform()).put(0).flip();
             this.context = CL10.clCreateContext(props, device, null, 0, err);
             OpenCl.check(err.get(0), "clCreateContext(" + info.name() + ")");
-            long q = CL10.clCreateCommandQueue(context, device, 0, err);
+            long q = CL10.clCreateCommandQueue(context, device,
+                    profiler != null ? CL10.CL_QUEUE_PROFILING_ENABLE : 0, err);
             if (err.get(0) != 0) {
                 CL10.clReleaseContext(context);
                 OpenCl.check(err.get(0), "clCreateCommandQueue(" + info.name() + ")");
@@ -63,7 +66,7 @@ final class ClContext implements AutoCloseable {
     }
 
     Launch launch(String program, String options, String kernel) {
-        return new Launch(queue, programs.kernel(program, options, kernel), kernel);
+        return new Launch(queue, programs.kernel(program, options, kernel), kernel, profiler);
     }
 
     /**

@@ -1,10 +1,17 @@
 package dev.cornerstone.backend.opencl;
 
-/** Element-wise kernels, the optimizers and the casts (elementwise.cl): one work-item per element. */
+/**
+ * Element-wise kernels, the optimizers and the casts (elementwise.cl): the arithmetic ones give
+ * each work-item a chunk of {@value #CHUNK} elements as a float16, the others one element.
+ */
 final class ElementwiseKernels {
 
     private static final String PROGRAM = "elementwise.cl";
     static final int LOCAL = 64;
+    /** Elements per work-item of the chunked kernels. */
+    static final int CHUNK = 16;
+    /** Work-items per group of the chunked kernels: each does 16 elements already. */
+    static final int CHUNK_LOCAL = 16;
 
     private final ClContext cl;
 
@@ -19,27 +26,32 @@ final class ElementwiseKernels {
     /** out = a + b (mul: a * b), b of bSize elements repeating over a. */
     void binary(String op, long a, long aSize, long b, long bSize, long out) {
         if (bSize == aSize) {
-            k(op + "_same").mem(a).mem(b).mem(out).l(aSize).run(aSize, LOCAL);
+            k(op + "_same").mem(a).mem(b).mem(out).l(aSize).run(chunks(aSize), CHUNK_LOCAL);
         } else {
             long rows = aSize / bSize;
-            k(op + "_rows").mem(a).mem(b).mem(out).i((int) bSize).run(new long[] {bSize, rows}, new long[] {LOCAL, 1});
+            k(op + "_rows").mem(a).mem(b).mem(out).i((int) bSize)
+                    .run(new long[] {chunks(bSize), rows}, new long[] {CHUNK_LOCAL, 1});
         }
     }
 
+    static long chunks(long n) {
+        return (n + CHUNK - 1) / CHUNK;
+    }
+
     void scale(long x, float alpha, long out, long n) {
-        k("scale").mem(x).f(alpha).mem(out).l(n).run(n, LOCAL);
+        k("scale").mem(x).f(alpha).mem(out).l(n).run(chunks(n), CHUNK_LOCAL);
     }
 
     void axpy(float alpha, long x, long y, long n) {
-        k("axpy").f(alpha).mem(x).mem(y).l(n).run(n, LOCAL);
+        k("axpy").f(alpha).mem(x).mem(y).l(n).run(chunks(n), CHUNK_LOCAL);
     }
 
     void geluForward(long x, long out, long n) {
-        k("gelu_forward").mem(x).mem(out).l(n).run(n, LOCAL);
+        k("gelu_forward").mem(x).mem(out).l(n).run(chunks(n), CHUNK_LOCAL);
     }
 
     void geluBackward(long x, long dout, long dx, long n) {
-        k("gelu_backward").mem(x).mem(dout).mem(dx).l(n).run(n, LOCAL);
+        k("gelu_backward").mem(x).mem(dout).mem(dx).l(n).run(chunks(n), CHUNK_LOCAL);
     }
 
     void dropout(long x, long mask, long out, float p, long seed, long n) {

@@ -1,8 +1,8 @@
 package dev.cornerstone.backend.opencl;
 
 /**
- * GEMM on the device (gemm.cl): pack both operands into panels, then one work-item per
- * {@value #MR} x 32 tile of C. Also serves attention, whose products take their operands
+ * GEMM on the device (gemm.cl): pack op(B) into 32-column panels, then one work-item per
+ * {@value #MR} x 32 tile of C, reading A where it is. Also serves attention, whose products take their operands
  * straight out of qkv with leading dimensions and a two-level (batch, head) batch.
  */
 final class GemmKernels {
@@ -44,29 +44,19 @@ final class GemmKernels {
         }
         int mPanels = (m + MR - 1) / MR;
         int nPanels = (n + NR - 1) / NR;
-        long apBytes = 4L * batch * mPanels * MR * k;
         long bpBytes = 4L * batch * nPanels * NR * k;
-        long ap = cl.allocate(apBytes, "GEMM packing scratch", "");
-        long bp;
+        long bp = cl.allocate(bpBytes, "GEMM packing scratch", "");
         try {
-            bp = cl.allocate(bpBytes, "GEMM packing scratch", "");
-        } catch (RuntimeException e) {
-            cl.free(ap, BufferPool.capacity(apBytes));
-            throw e;
-        }
-        try {
-            cl.launch(PROGRAM, OPTIONS, "gemm_pack_a").mem(a.buffer()).l(a.offset()).i(a.ld()).l(a.outerStride())
-                    .l(a.innerStride()).i(batchInner).i(transA ? 1 : 0).i(m).i(k).mem(ap)
-                    .run(new long[] {k, mPanels, batch}, new long[] {PACK_LOCAL, 1, 1});
             cl.launch(PROGRAM, OPTIONS, "gemm_pack_b").mem(b.buffer()).l(b.offset()).i(b.ld()).l(b.outerStride())
                     .l(b.innerStride()).i(batchInner).i(transB ? 1 : 0).i(k).i(n).mem(bp)
                     .run(new long[] {k, nPanels, batch}, new long[] {PACK_LOCAL, 1, 1});
-            cl.launch(PROGRAM, OPTIONS, "gemm_micro").mem(ap).mem(bp).i(m).i(n).i(k).f(alpha).f(beta)
+            cl.launch(PROGRAM, OPTIONS, transA ? "gemm_micro_t" : "gemm_micro_n")
+                    .mem(a.buffer()).l(a.offset()).i(a.ld()).l(a.outerStride()).l(a.innerStride())
+                    .mem(bp).i(m).i(n).i(k).f(alpha).f(beta)
                     .mem(c.buffer()).l(c.offset()).i(c.ld()).l(c.outerStride()).l(c.innerStride()).i(batchInner)
                     .run(new long[] {mPanels, nPanels, batch}, new long[] {1, 1, 1});
         } finally {
-            // The in-order queue runs the kernels above before any later user of these buffers.
-            cl.free(ap, BufferPool.capacity(apBytes));
+            // The in-order queue runs the kernels above before any later user of this buffer.
             cl.free(bp, BufferPool.capacity(bpBytes));
         }
     }

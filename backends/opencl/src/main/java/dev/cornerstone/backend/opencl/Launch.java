@@ -15,12 +15,14 @@ final class Launch {
     private final long queue;
     private final long kernel;
     private final String name;
+    private final Profiler profiler;
     private int index;
 
-    Launch(long queue, long kernel, String name) {
+    Launch(long queue, long kernel, String name, Profiler profiler) {
         this.queue = queue;
         this.kernel = kernel;
         this.name = name;
+        this.profiler = profiler;
     }
 
     Launch mem(long buffer) {
@@ -76,9 +78,13 @@ final class Launch {
                 g.put(d, roundUp(global[d], local[d]));
                 l.put(d, local[d]);
             }
-            int code = CL10.clEnqueueNDRangeKernel(queue, kernel, global.length, null, g, l, null, null);
+            PointerBuffer event = profiler == null ? null : stack.mallocPointer(1);
+            int code = CL10.clEnqueueNDRangeKernel(queue, kernel, global.length, null, g, l, null, event);
             if (code != 0) {
                 ClContext.failure(code, "clEnqueueNDRangeKernel(" + name + ")");
+            }
+            if (event != null) {
+                profiler.add(name, event.get(0));
             }
         }
     }

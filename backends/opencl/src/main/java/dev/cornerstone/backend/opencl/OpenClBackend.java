@@ -306,6 +306,19 @@ public class OpenClBackend implements ComputeBackend, AutoCloseable {
         return cl.pooledBytes();
     }
 
+    /**
+     * Device time per kernel since the last call, when profiling is on (system property
+     * {@code cornerstone.opencl.profile=true}); otherwise says how to turn it on.
+     */
+    public synchronized String profile() {
+        open();
+        if (cl.profiler == null) {
+            return "opencl profiling is off: run with -D" + Profiler.PROPERTY + "=true";
+        }
+        cl.finish();
+        return cl.profiler.report();
+    }
+
     /** Waits until every command enqueued so far has run (for benchmarks; the SPI never needs it). */
     public synchronized void finish() {
         open();

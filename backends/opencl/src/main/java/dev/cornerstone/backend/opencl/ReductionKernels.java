@@ -20,7 +20,8 @@ final class ReductionKernels {
 
     /** out[j] += sum over rows of x[r, j], x seen as (rows, cols). */
     void sumRows(long x, long out, int cols, long rows) {
-        cl.launch(PROGRAM, "", "sum_rows").mem(x).mem(out).i(cols).i((int) rows).run(cols, LOCAL);
+        cl.launch(PROGRAM, "", "sum_rows").mem(x).mem(out).i(cols).i((int) rows)
+                .run(ElementwiseKernels.chunks(cols), RowKernels.COLUMN_LOCAL);
     }
 
     /**

@@ -10,6 +10,8 @@ final class RowKernels {
     /** Work-items per group for kernels that give each work-item a whole row: small, for balance. */
     static final int ROW_LOCAL = 16;
     static final int LOCAL = 64;
+    /** Work-items per group for kernels that give each work-item 16 columns: few, for balance. */
+    static final int COLUMN_LOCAL = 4;
 
     private final ClContext cl;
 
@@ -27,7 +29,7 @@ final class RowKernels {
         cl.launch("layernorm.cl", "", "layernorm_backward_dx").mem(dout).mem(x).mem(weight).mem(mean).mem(rstd)
                 .mem(dx).i(c).i(rows).run(rows, ROW_LOCAL);
         cl.launch("layernorm.cl", "", "layernorm_backward_params").mem(dout).mem(x).mem(mean).mem(rstd)
-                .mem(dweight).mem(dbias).i(c).i(rows).run(c, LOCAL);
+                .mem(dweight).mem(dbias).i(c).i(rows).run(ElementwiseKernels.chunks(c), COLUMN_LOCAL);
     }
 
     /** Rows of B NH T scores, each softmaxed over its first t+1 entries. */
@@ -46,7 +48,8 @@ final class RowKernels {
     }
 
     void embeddingBackward(long ids, long dout, long dtable, int n, int c) {
-        cl.launch("embedding.cl", "", "embedding_backward").mem(ids).mem(dout).mem(dtable).i(c).i(n).run(c, LOCAL);
+        cl.launch("embedding.cl", "", "embedding_backward").mem(ids).mem(dout).mem(dtable).i(c).i(n)
+                .run(ElementwiseKernels.chunks(c), COLUMN_LOCAL);
     }
 
     void crossEntropyForward(long logits, long targets, long probs, long losses, int rows, int v) {

@@ -70,6 +70,7 @@ public class GptThroughputBench {
         Map<String, Object> cpu;
         try (OpenClBackend opencl = OpenClTesting.backend()) {
             cl = train(opencl, steps, tmp);
+            System.out.print(opencl.profile());                       // with -Dcornerstone.opencl.profile=true
         }
         try (CpuBackend c = new CpuBackend(Runtime.getRuntime().availableProcessors())) {
             cpu = train(c, steps, tmp);

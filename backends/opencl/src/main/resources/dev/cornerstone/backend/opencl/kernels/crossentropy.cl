@@ -9,20 +9,9 @@ __kernel void cross_entropy_forward(__global const float* logits, __global const
     }
     const __global float* l = logits + (long) r * v;
     __global float* p = probs + (long) r * v;
-    float max = -INFINITY;
-    for (int j = 0; j < v; j++) {
-        max = fmax(max, l[j]);
-    }
-    acc_t sum = 0;
-    for (int j = 0; j < v; j++) {
-        float e = exp(l[j] - max);
-        p[j] = e;
-        sum += e;
-    }
-    float inv = (float) (1.0 / sum);
-    for (int j = 0; j < v; j++) {
-        p[j] *= inv;
-    }
+    float max = row_max(l, v);
+    acc_t sum = row_exp(l, p, v, max);
+    row_scale(p, v, (float) (1.0 / sum));
     int target = targets[r];
     losses[r] = target < 0 ? 0.0f : (float) (log(sum) - (acc_t) (l[target] - max));
 }

@@ -95,22 +95,42 @@ __kernel void layernorm_backward_dx(__global const float* dout, __global const f
     }
 }
 
-// dweight[j] += sum_r norm[r, j] dout[r, j], dbias[j] += sum_r dout[r, j]. global (C)
+// dweight[j] += sum_r norm[r, j] dout[r, j], dbias[j] += sum_r dout[r, j]: 16 adjacent columns
+// per work-item, as sum_rows. global (ceil(C / 16))
 __kernel void layernorm_backward_params(__global const float* dout, __global const float* x,
                                         __global const float* mean, __global const float* rstd,
                                         __global float* dweight, __global float* dbias, int c, int rows) {
-    int j = get_global_id(0);
-    if (j >= c) {
-        return;
+    int j0 = get_global_id(0) * 16;
+    if (j0 + 16 <= c) {
+        acc16_t dw = (acc16_t) (0);
+        acc16_t db = (acc16_t) (0);
+        for (int r0 = 0; r0 < rows; r0 += COLUMN_BLOCK) {
+            float16 bw = (float16) (0.0f);
+            float16 bb = (float16) (0.0f);
+            int r1 = min(rows, r0 + COLUMN_BLOCK);
+            for (int r = r0; r < r1; r++) {
+                long e = (long) r * c + j0;
+                float16 d = vload16(0, dout + e);
+                bw += (vload16(0, x + e) - mean[r]) * rstd[r] * d;
+                bb += d;
+            }
+            dw += convert_acc16(bw);
+            db += convert_acc16(bb);
+        }
+        vstore16(vload16(0, dweight + j0) + convert_float16(dw), 0, dweight + j0);
+        vstore16(vload16(0, dbias + j0) + convert_float16(db), 0, dbias + j0);
+    } else {
+        for (int j = j0; j < c; j++) {
+            acc_t dw = 0;
+            acc_t db = 0;
+            for (int r = 0; r < rows; r++) {
+                long e = (long) r * c + j;
+                float norm = (x[e] - mean[r]) * rstd[r];
+                dw += norm * dout[e];
+                db += dout[e];
+            }
+            dweight[j] += (float) dw;
+            dbias[j] += (float) db;
+        }
     }
-    acc_t dw = 0;
-    acc_t db = 0;
-    for (int r = 0; r < rows; r++) {
-        long e = (long) r * c + j;
-        float norm = (x[e] - mean[r]) * rstd[r];
-        dw += norm * dout[e];
-        db += dout[e];
-    }
-    dweight[j] += (float) dw;
-    dbias[j] += (float) db;
 }

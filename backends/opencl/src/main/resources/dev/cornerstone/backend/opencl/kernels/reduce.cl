@@ -1,15 +1,28 @@
 // Reductions. Sums accumulate in acc_t (double where the device has it).
 
-// out[j] += sum_r x[r, j]: x seen as (rows, cols). One work-item per column, rows in order.
-// global (cols)
+// out[j] += sum_r x[r, j]: x seen as (rows, cols). Each work-item sums 16 adjacent columns, rows
+// in order, in float for COLUMN_BLOCK rows at a time, then in acc_t. global (ceil(cols / 16))
 __kernel void sum_rows(__global const float* x, __global float* out, int cols, int rows) {
-    int j = get_global_id(0);
-    if (j < cols) {
-        acc_t s = 0;
-        for (int r = 0; r < rows; r++) {
-            s += x[(long) r * cols + j];
+    int j0 = get_global_id(0) * 16;
+    if (j0 + 16 <= cols) {
+        acc16_t s = (acc16_t) (0);
+        for (int r0 = 0; r0 < rows; r0 += COLUMN_BLOCK) {
+            float16 b = (float16) (0.0f);
+            int r1 = min(rows, r0 + COLUMN_BLOCK);
+            for (int r = r0; r < r1; r++) {
+                b += vload16(0, x + (long) r * cols + j0);
+            }
+            s += convert_acc16(b);
         }
-        out[j] += (float) s;
+        vstore16(vload16(0, out + j0) + convert_float16(s), 0, out + j0);
+    } else {
+        for (int j = j0; j < cols; j++) {
+            acc_t s = 0;
+            for (int r = 0; r < rows; r++) {
+                s += x[(long) r * cols + j];
+            }
+            out[j] += (float) s;
+        }
     }
 }
 
