@@ -38,8 +38,10 @@ public final class Tolerances {
     public static final double F32_SUM = 1e-5;
     /**
      * Per-step loss of a short training run against the reference backend's: every kernel's
-     * rounding, compounded by the optimizer over the steps (measured: under 2e-5 after 8 AdamW
-     * steps of the parity GPT on the cpu backend).
+     * rounding, compounded by the optimizer over the steps. Measured over the 10 AdamW steps of
+     * the parity GPT: at most 3.8e-7 on the cpu backend, 1.9e-7 on opencl (PoCL); the whole GPT
+     * bundle over 24 steps on opencl against cpu stays within it too. Loose on purpose: this
+     * checks how kernels compose; each kernel is held to the tighter tolerances above.
      */
     public static final double F32_TRAINING_LOSS = 1e-3;
 
