@@ -1,8 +1,8 @@
 package dev.cornerstone.backend.opencl;
 
 /**
- * GEMM on the device (gemm.cl): pack op(B) into 32-column panels, then one work-item per
- * {@value #MR} x 32 tile of C, reading A where it is. Also serves attention, whose products take their operands
+ * GEMM on the device (gemm.cl): pack op(B) into 32-column panels (and A^T into row panels), then
+ * one work-item per {@value #MR} x 32 tile of C, reading A as stored where it is. Also serves attention, whose products take their operands
  * straight out of qkv with leading dimensions and a two-level (batch, head) batch.
  */
 final class GemmKernels {
@@ -45,19 +45,33 @@ final class GemmKernels {
         int mPanels = (m + MR - 1) / MR;
         int nPanels = (n + NR - 1) / NR;
         long bpBytes = 4L * batch * nPanels * NR * k;
+        long apBytes = transA ? 4L * batch * mPanels * MR * k : 0;
         long bp = cl.allocate(bpBytes, "GEMM packing scratch", "");
+        long ap = 0;
         try {
             cl.launch(PROGRAM, OPTIONS, "gemm_pack_b").mem(b.buffer()).l(b.offset()).i(b.ld()).l(b.outerStride())
                     .l(b.innerStride()).i(batchInner).i(transB ? 1 : 0).i(k).i(n).mem(bp)
                     .run(new long[] {k, nPanels, batch}, new long[] {PACK_LOCAL, 1, 1});
-            cl.launch(PROGRAM, OPTIONS, transA ? "gemm_micro_t" : "gemm_micro_n")
-                    .mem(a.buffer()).l(a.offset()).i(a.ld()).l(a.outerStride()).l(a.innerStride())
-                    .mem(bp).i(m).i(n).i(k).f(alpha).f(beta)
+            Launch micro;
+            if (transA) {
+                ap = cl.allocate(apBytes, "GEMM packing scratch", "");
+                cl.launch(PROGRAM, OPTIONS, "gemm_pack_at").mem(a.buffer()).l(a.offset()).i(a.ld())
+                        .l(a.outerStride()).l(a.innerStride()).i(batchInner).i(m).i(k).mem(ap)
+                        .run(new long[] {mPanels, k, batch}, new long[] {PACK_LOCAL, 1, 1});
+                micro = cl.launch(PROGRAM, OPTIONS, "gemm_micro_p").mem(ap).l(0).i(0).l(0).l(0);
+            } else {
+                micro = cl.launch(PROGRAM, OPTIONS, "gemm_micro_n").mem(a.buffer()).l(a.offset()).i(a.ld())
+                        .l(a.outerStride()).l(a.innerStride());
+            }
+            micro.mem(bp).i(m).i(n).i(k).f(alpha).f(beta)
                     .mem(c.buffer()).l(c.offset()).i(c.ld()).l(c.outerStride()).l(c.innerStride()).i(batchInner)
                     .run(new long[] {mPanels, nPanels, batch}, new long[] {1, 1, 1});
         } finally {
-            // The in-order queue runs the kernels above before any later user of this buffer.
+            // The in-order queue runs the kernels above before any later user of these buffers.
             cl.free(bp, BufferPool.capacity(bpBytes));
+            if (ap != 0) {
+                cl.free(ap, BufferPool.capacity(apBytes));
+            }
         }
     }
 }

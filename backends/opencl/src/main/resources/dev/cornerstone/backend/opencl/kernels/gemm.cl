@@ -10,12 +10,12 @@
 //                 not, any leading dimension), the micro kernel then streams one contiguous
 //                 panel, which stays in cache while the work-items of neighbouring row tiles
 //                 reuse it, and power-of-two strides cannot collide in the cache;
-//   gemm_micro_n  (A as stored) and gemm_micro_t (A transposed) give each work-item one
-//                 MR x 32 tile of C, held in 2 MR float16 registers: per k step, two vector loads
-//                 of B, MR broadcasts of A read straight from its MR rows (or one row segment),
-//                 2 MR FMAs. Then the tile is scaled and stored, masked at the edges.
-// A is not packed: its MR rows are MR sequential streams already (one contiguous segment per k
-// when transposed), and packing it cost as much as a third of the product at GPT's shapes.
+//   gemm_micro_n  (A as stored) and gemm_micro_p (A^T, packed by gemm_pack_at) give each
+//                 work-item one MR x 32 tile of C, held in 2 MR float16 registers: per k step,
+//                 two vector loads of B, MR broadcasts of A, 2 MR FMAs. Then the tile is scaled
+//                 and stored, masked at the edges.
+// A as stored is not packed: its MR rows are MR sequential streams already, and packing it cost
+// as much as a third of the product at GPT's shapes. A^T is (see gemm_pack_at).
 // MR comes from the build options (-DMR=...), NR is 32: two float16 vectors (one AVX-512
 // register each on a CPU device).
 
@@ -130,24 +130,50 @@ __kernel void gemm_micro_n(MICRO_ARGS) {
     STORE_TILE
 }
 
-// op(A) = A^T, A stored k x m: the tile's MR values of step p are A[p lda + i0 .. i0 + MR).
-__kernel void gemm_micro_t(MICRO_ARGS) {
-    MICRO_PROLOGUE
-    int col[MR];
-    #pragma unroll
-    for (int r = 0; r < MR; r++) {
-        col[r] = min(i0 + r, m - 1);
+// op(A) = A^T, A stored k x m: its tile values for step p, A[p lda + i0 .. i0 + MR), are a row
+// apart from step to step, which the hardware prefetcher does not follow, so A^T is packed first:
+// gemm_pack_at copies it into row panels ap[z][panel][p][0..MR) (zero past m), reading A's rows in
+// order (work-items along a row are neighbours: global (ceil(m / MR), k, batch)), and
+// gemm_micro_p streams a panel.
+__kernel void gemm_pack_at(__global const float* a, long off, int lda, long so, long si, int bi,
+                           int m, int k, __global float* ap) {
+    int ip = get_global_id(0);
+    int p = get_global_id(1);
+    int z = get_global_id(2);
+    int panels = (m + MR - 1) / MR;
+    if (ip >= panels) {
+        return;
     }
+    const __global float* src = a + off + batch_offset(z, bi, so, si) + (long) p * lda;
+    __global float* dst = ap + (((long) z * panels + ip) * k + p) * MR;
+    int i0 = ip * MR;
+    if (i0 + MR <= m) {
+        #pragma unroll
+        for (int r = 0; r < MR; r++) {
+            dst[r] = src[i0 + r];
+        }
+    } else {
+        for (int r = 0; r < MR; r++) {
+            dst[r] = i0 + r < m ? src[i0 + r] : 0.0f;
+        }
+    }
+}
+
+// op(A) from panels packed by gemm_pack_at (a is ap; aoff, lda and the strides are unused).
+__kernel void gemm_micro_p(MICRO_ARGS) {
+    MICRO_PROLOGUE
+    int mpanels = (m + MR - 1) / MR;
+    const __global float* P = a + ((long) z * mpanels + ip) * k * MR;
     for (int p = 0; p < k; p++) {
         float16 b0 = vload16(0, B);
         float16 b1 = vload16(1, B);
-        const __global float* ap = A + (long) p * lda;
         #pragma unroll
         for (int r = 0; r < MR; r++) {
-            float16 av = (float16) (ap[col[r]]);
+            float16 av = (float16) (P[r]);
             acc0[r] = fma(av, b0, acc0[r]);
             acc1[r] = fma(av, b1, acc1[r]);
         }
+        P += MR;
         B += NR;
     }
     STORE_TILE
