@@ -20,7 +20,7 @@
 // register each on a CPU device).
 
 #ifndef MR
-#define MR 6
+#define MR 8
 #endif
 #define NR 32
 
