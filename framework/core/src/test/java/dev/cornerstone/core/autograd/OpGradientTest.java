@@ -1,4 +1,4 @@
-package dev.cornerstone.testkit;
+package dev.cornerstone.core.autograd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,9 +17,8 @@ import dev.cornerstone.api.tensor.DType;
 import dev.cornerstone.api.tensor.Shape;
 import dev.cornerstone.api.tensor.Tensor;
 import dev.cornerstone.backend.cpu.CpuBackend;
-import dev.cornerstone.core.autograd.GradStore;
-import dev.cornerstone.core.autograd.Graph;
-import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.testkit.DoubleReference;
+import dev.cornerstone.testkit.GradCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
