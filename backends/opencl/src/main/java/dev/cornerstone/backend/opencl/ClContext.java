@@ -132,9 +132,15 @@ final class ClContext implements AutoCloseable {
         if (bytes == 0) {
             return;
         }
-        int code = CL12.clEnqueueFillBuffer(queue, buffer, pattern, offset, bytes, null, null);
-        if (code != 0) {
-            failure(code, "clEnqueueFillBuffer");
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer event = profiler == null ? null : stack.mallocPointer(1);
+            int code = CL12.clEnqueueFillBuffer(queue, buffer, pattern, offset, bytes, null, event);
+            if (code != 0) {
+                failure(code, "clEnqueueFillBuffer");
+            }
+            if (event != null) {
+                profiler.add("(fill)", event.get(0));
+            }
         }
     }
 
@@ -143,9 +149,15 @@ final class ClContext implements AutoCloseable {
         if (bytes == 0) {
             return;
         }
-        int code = CL10.clEnqueueCopyBuffer(queue, src, dst, srcOffset, dstOffset, bytes, null, null);
-        if (code != 0) {
-            failure(code, "clEnqueueCopyBuffer");
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer event = profiler == null ? null : stack.mallocPointer(1);
+            int code = CL10.clEnqueueCopyBuffer(queue, src, dst, srcOffset, dstOffset, bytes, null, event);
+            if (code != 0) {
+                failure(code, "clEnqueueCopyBuffer");
+            }
+            if (event != null) {
+                profiler.add("(copy)", event.get(0));
+            }
         }
     }
 

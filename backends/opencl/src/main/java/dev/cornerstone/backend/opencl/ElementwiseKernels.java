@@ -38,6 +38,11 @@ final class ElementwiseKernels {
         return (n + CHUNK - 1) / CHUNK;
     }
 
+    /** {@code words} 32-bit words of {@code buffer} set to {@code bits}. */
+    void fill32(long buffer, int bits, long words) {
+        k("fill32").mem(buffer).i(bits).l(words).run(chunks(words), CHUNK_LOCAL);
+    }
+
     void scale(long x, float alpha, long out, long n) {
         k("scale").mem(x).f(alpha).mem(out).l(n).run(chunks(n), CHUNK_LOCAL);
     }

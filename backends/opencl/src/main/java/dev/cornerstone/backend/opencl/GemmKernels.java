@@ -17,6 +17,9 @@ final class GemmKernels {
     private static final String PROGRAM = "gemm.cl";
     private static final String OPTIONS = "-DMR=" + MR;
     private static final int PACK_LOCAL = 64;
+    /** Rows of A^T each gemm_pack_at work-item moves (PACK_ROWS in gemm.cl), in groups of one work-item. */
+    private static final int PACK_ROWS = 16;
+    private static final int PACK_AT_LOCAL = 1;
 
     private final ClContext cl;
 
@@ -60,7 +63,7 @@ final class GemmKernels {
                 ap = cl.allocate(apBytes, "GEMM packing scratch", "");
                 cl.launch(PROGRAM, OPTIONS, "gemm_pack_at").mem(a.buffer()).l(a.offset()).i(a.ld())
                         .l(a.outerStride()).l(a.innerStride()).i(batchInner).i(m).i(k).mem(ap)
-                        .run(new long[] {mPanels, k, batch}, new long[] {PACK_LOCAL, 1, 1});
+                        .run(new long[] {mPanels, (k + PACK_ROWS - 1) / PACK_ROWS, batch}, new long[] {PACK_AT_LOCAL, 1, 1});
                 micro = cl.launch(PROGRAM, OPTIONS, "gemm_micro_p").mem(ap).l(0).i(0).l(0).l(0);
             } else {
                 micro = cl.launch(PROGRAM, OPTIONS, "gemm_micro_n").mem(a.buffer()).l(a.offset()).i(a.ld())

@@ -1,6 +1,5 @@
 package dev.cornerstone.backend.opencl;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -161,8 +160,8 @@ public class OpenClBackend implements ComputeBackend, AutoCloseable {
         long buffer = cl.allocate(bytes, "a " + dtype + " tensor " + shape, liveTensors + " tensors are live, holding "
                 + DeviceInfo.bytes(liveBytes));
         long capacity = BufferPool.capacity(bytes);
-        try (MemoryStack stack = MemoryStack.stackPush()) {
-            cl.fill(buffer, stack.calloc(4), 0, capacity);                     // zero, as the SPI promises
+        try {
+            elementwise.fill32(buffer, 0, capacity / 4);                      // zero, as the SPI promises
         } catch (RuntimeException e) {
             cl.free(buffer, capacity);
             throw e;
@@ -330,13 +329,14 @@ public class OpenClBackend implements ComputeBackend, AutoCloseable {
     @Override
     public synchronized void fill(Tensor t, float value) {
         ClTensor c = own(t);
-        try (MemoryStack stack = MemoryStack.stackPush()) {
-            ByteBuffer pattern = switch (c.dtype()) {
-                case F32 -> stack.malloc(4).putFloat(0, value);
-                case I32 -> stack.malloc(4).putInt(0, (int) value);
-                case BF16 -> stack.malloc(2).putShort(0, Bf16.fromFloat(value));
-            };
-            cl.fill(c.buffer, pattern, 0, c.bytes());
+        switch (c.dtype()) {
+            case F32 -> elementwise.fill32(c.buffer, Float.floatToRawIntBits(value), c.size());
+            case I32 -> elementwise.fill32(c.buffer, (int) value, c.size());
+            case BF16 -> {
+                try (MemoryStack stack = MemoryStack.stackPush()) {
+                    cl.fill(c.buffer, stack.malloc(2).putShort(0, Bf16.fromFloat(value)), 0, c.bytes());
+                }
+            }
         }
     }
 

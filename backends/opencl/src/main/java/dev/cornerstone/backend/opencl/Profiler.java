@@ -34,7 +34,7 @@ final class Profiler {
 
     void add(String kernel, long event) {
         launched.add(new Launched(kernel, event));
-        if (launched.size() >= 4096) {
+        if (launched.size() >= 1024) {                              // clWaitForEvents takes them from the stack
             collect();
         }
     }

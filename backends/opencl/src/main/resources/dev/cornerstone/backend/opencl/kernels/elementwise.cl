@@ -182,3 +182,13 @@ __kernel void cast_to_f32(__global const ushort* src, __global float* dst, long 
         dst[i] = as_float(((uint) src[i]) << 16);
     }
 }
+
+// x[i] = bits for n 32-bit words (a float or an int fill, and the zeroing of new tensors): as
+// the chunked kernels, so the stores are vectors spread over every compute unit.
+__kernel void fill32(__global uint* x, uint bits, long n) {
+#define V(i) vstore16((uint16) (bits), 0, x + (i))
+#define S(i) x[i] = bits
+    CHUNKED(n, V, S)
+#undef V
+#undef S
+}

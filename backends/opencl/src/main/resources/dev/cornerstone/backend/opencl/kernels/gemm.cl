@@ -28,7 +28,7 @@ inline long batch_offset(int z, int bi, long so, long si) {
     return (long) (z / bi) * so + (long) (z % bi) * si;
 }
 
-// global (k, ceil(n / NR), batch)
+// global (k, ceil(n / NR), batch), local (64, 1, 1)
 __kernel void gemm_pack_b(__global const float* b, long off, int ldb, long so, long si, int bi,
                           int trans, int k, int n, __global float* bp) {
     int p = get_global_id(0);
@@ -132,29 +132,43 @@ __kernel void gemm_micro_n(MICRO_ARGS) {
 
 // op(A) = A^T, A stored k x m: its tile values for step p, A[p lda + i0 .. i0 + MR), are a row
 // apart from step to step, which the hardware prefetcher does not follow, so A^T is packed first:
-// gemm_pack_at copies it into row panels ap[z][panel][p][0..MR) (zero past m), reading A's rows in
-// order (work-items along a row are neighbours: global (ceil(m / MR), k, batch)), and
-// gemm_micro_p streams a panel.
+// gemm_pack_at copies it into row panels ap[z][panel][p][0..MR) (zero past m), and gemm_micro_p
+// streams a panel. Each work-item moves a block of PACK_ROWS rows of one panel, a vector per row,
+// and writes them as one contiguous run; consecutive work-items are neighbours along the rows.
+// global (ceil(m / MR), ceil(k / PACK_ROWS), batch), local (1, 1, 1): a CPU device would otherwise
+// vectorise across work-items into gathers and scatters.
+#define PACK_ROWS 16
+
 __kernel void gemm_pack_at(__global const float* a, long off, int lda, long so, long si, int bi,
                            int m, int k, __global float* ap) {
     int ip = get_global_id(0);
-    int p = get_global_id(1);
+    int p0 = get_global_id(1) * PACK_ROWS;
     int z = get_global_id(2);
     int panels = (m + MR - 1) / MR;
     if (ip >= panels) {
         return;
     }
-    const __global float* src = a + off + batch_offset(z, bi, so, si) + (long) p * lda;
-    __global float* dst = ap + (((long) z * panels + ip) * k + p) * MR;
+    const __global float* src = a + off + batch_offset(z, bi, so, si);
+    __global float* dst = ap + ((long) z * panels + ip) * k * MR;
     int i0 = ip * MR;
+    int p1 = min(k, p0 + PACK_ROWS);
     if (i0 + MR <= m) {
-        #pragma unroll
-        for (int r = 0; r < MR; r++) {
-            dst[r] = src[i0 + r];
+        for (int p = p0; p < p1; p++) {
+            const __global float* row = src + (long) p * lda + i0;
+#if MR == 8
+            vstore8(vload8(0, row), p, dst);
+#else
+            #pragma unroll
+            for (int r = 0; r < MR; r++) {
+                dst[(long) p * MR + r] = row[r];
+            }
+#endif
         }
     } else {
-        for (int r = 0; r < MR; r++) {
-            dst[r] = i0 + r < m ? src[i0 + r] : 0.0f;
+        for (int p = p0; p < p1; p++) {
+            for (int r = 0; r < MR; r++) {
+                dst[(long) p * MR + r] = i0 + r < m ? src[(long) p * lda + i0 + r] : 0.0f;
+            }
         }
     }
 }
