@@ -72,6 +72,14 @@ final class FineTuneCommand implements Callable<Integer> {
         boolean terminal = ProgressBar.isTerminal();
         ProgressBar bar = new ProgressBar(System.out, terminal);
         request.put("listener", (Consumer<Map<String, Object>>) e -> {
+            if ("start".equals(e.get("event"))) {
+                System.out.printf(Locale.ROOT, "Fine-tuning (%s) %,d of %,d parameters on %s (%s): %s training texts, "
+                                + "%s held out, labels %s, %s steps%n", e.get("mode"),
+                        ((Number) e.get("trainable_parameters")).longValue(),
+                        ((Number) e.get("total_parameters")).longValue(), e.get("backend"), e.get("device"),
+                        e.get("training_examples"), e.get("validation_examples"), e.get("labels"), e.get("steps"));
+                return;
+            }
             bar.accept(e);
             if (e.get("accuracy") != null) {
                 System.out.println((terminal ? "\n" : "") + "held-out at step " + e.get("step") + ": " + metrics(e));
