@@ -33,6 +33,9 @@ import com.sun.net.httpserver.HttpServer;
  * GET    /api/services             every registered service with its properties
  * POST   /api/bundles?file=NAME    body: a bundle jar; put into deploy/, waits for its state
  * DELETE /api/bundles/NAME         removes NAME (file or symbolic name) from deploy/
+ * GET    /api/cluster              cluster state, this node and the members (the cluster bundle's view)
+ * POST   /api/cluster/collective   body: JSON; runs one rank of a collective check (see the cluster bundle)
+ * POST   /api/cluster/tcp          body: JSON; runs one rank of a plain TCP check between the same nodes
  * </pre>
  */
 public final class NodeApi implements AutoCloseable {
@@ -129,12 +132,56 @@ public final class NodeApi implements AutoCloseable {
         } else if (path.startsWith("/api/bundles/") && method.equals("DELETE")) {
             String name = URLDecoder.decode(path.substring("/api/bundles/".length()), StandardCharsets.UTF_8);
             send(ex, 200, node.undeploy(name, waitMillis(query)));
+        } else if (path.equals("/api/cluster") && method.equals("GET")) {
+            send(ex, 200, cluster(Map.of("command", "info")));
+        } else if ((path.equals("/api/cluster/collective") || path.equals("/api/cluster/tcp"))
+                && method.equals("POST")) {
+            Map<String, Object> request = new LinkedHashMap<>(jsonBody(ex));
+            request.put("command", path.substring("/api/cluster/".length()));
+            send(ex, 200, cluster(request));
         } else if (path.equals("/api/bundles") || path.equals("/api/node") || path.equals("/api/services")
-                || path.startsWith("/api/bundles/")) {
+                || path.startsWith("/api/bundles/") || path.startsWith("/api/cluster")) {
             throw new ApiException(405, "method " + method + " is not allowed on " + path);
         } else {
             throw new ApiException(404, "no such route: " + method + " " + path);
         }
+    }
+
+    /** Calls the cluster bundle; its errors become 400 (bad request) and 409 (not in a cluster). */
+    private Map<String, Object> cluster(Map<String, Object> request) throws Exception {
+        Map<String, Object> answer;
+        try {
+            answer = node.cluster(request);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new ApiException(409, e.getMessage());
+        }
+        if (answer == null) {
+            throw new ApiException(503, "no cluster bundle (dev.cornerstone.cluster) is running on this node");
+        }
+        return answer;
+    }
+
+    /** A JSON object request body, at most 1 MiB. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> jsonBody(HttpExchange ex) throws IOException {
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(1 << 20);
+        }
+        if (body.length == 0) {
+            return Map.of();
+        }
+        try {
+            Object v = json.readValue(body, Object.class);
+            if (v instanceof Map<?, ?> m) {
+                return (Map<String, Object>) m;
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ApiException(400, "the request body is not JSON: " + e.getOriginalMessage());
+        }
+        throw new ApiException(400, "the request body must be a JSON object");
     }
 
     private void upload(HttpExchange ex, Map<String, String> query) throws IOException, InterruptedException {

@@ -49,6 +49,18 @@ import dev.cornerstone.core.config.Json;
 public final class ClusterRuntime implements ClusterNode, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger("dev.cornerstone.cluster");
+    /**
+     * Hazelcast warns at every start that its CP subsystem (linearizable locks and counters)
+     * is off. Cornerstone uses neither: shared state is maps of JSON, and a job's writers are
+     * fenced by its generation (see the README). Held here so the level sticks.
+     */
+    private static final Logger CP_SUBSYSTEM = quiet("com.hazelcast.cp.CPSubsystem");
+
+    private static Logger quiet(String name) {
+        Logger l = Logger.getLogger(name);
+        l.setLevel(Level.SEVERE);
+        return l;
+    }
     /** The member attribute under which vertx-hazelcast stores the Vert.x node id. */
     static final String VERTX_NODE_ID = "__vertx.nodeId";
 

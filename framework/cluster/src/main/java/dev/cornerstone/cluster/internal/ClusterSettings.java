@@ -38,7 +38,8 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
     public static ClusterSettings from(Function<String, String> property) {
         boolean node = "node".equals(property.apply("cornerstone.role"));
         String join = trimmed(property.apply("cluster.join"));
-        boolean enabled = node && (bool(property, "cluster.enabled", false) || join != null);
+        boolean configured = bool(property, "cluster.enabled", false);
+        boolean enabled = node && (configured || join != null);
         String name = or(trimmed(property.apply("cluster.name")), "cornerstone");
         if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
             throw new IllegalArgumentException(SOURCE + ": cluster.name=" + name + " must be 1 to 64 letters, digits, "

@@ -61,7 +61,7 @@ final class Diagnostics {
         }
         int floats = Requests.integer(req, "floats", null, 0, 1 << 28);
         int root = Requests.integer(req, "root", 0, 0, world - 1);
-        int iterations = Requests.integer(req, "iterations", 5, 1, 10_000);
+        int iterations = Requests.integer(req, "iterations", 5, 1, 1_000_000);
         int warmup = Requests.integer(req, "warmup", 1, 0, 10_000);
         CollectiveOptions options = options(req);
 
@@ -139,7 +139,7 @@ final class Diagnostics {
         List<String> nodes = Requests.strings(req, "nodes");
         int world = nodes.size();
         long bytes = Requests.integer(req, "bytes", null, 1, Integer.MAX_VALUE);
-        int iterations = Requests.integer(req, "iterations", 5, 1, 10_000);
+        int iterations = Requests.integer(req, "iterations", 5, 1, 1_000_000);
         int warmup = Requests.integer(req, "warmup", 1, 0, 10_000);
         CollectiveOptions options = options(req);
         Map<String, Object> out = new LinkedHashMap<>();

@@ -275,6 +275,71 @@ class RingCollectivesTest {
     }
 
     @Test
+    void theCallerMayReuseItsArrayTheMomentItsFutureCompletes() throws Exception {
+        // Each rank overwrites its array inside the completion callback, before anything else
+        // can run on that thread: nothing it sent may still be waiting to be copied.
+        int world = 3;
+        int n = 1000;
+        List<Communicator> ring = ring(world, SMALL_CHUNKS);
+        try {
+            for (int root = 0; root < world; root++) {
+                float[][] data = new float[world][n];
+                for (int i = 0; i < n; i++) {
+                    data[root][i] = i;
+                }
+                for (int r = 0; r < world; r++) {
+                    if (r != root) {
+                        java.util.Arrays.fill(data[r], Float.NaN);
+                    }
+                }
+                float[][] seen = new float[world][];
+                List<CompletableFuture<Void>> fs = new ArrayList<>();
+                for (int r = 0; r < world; r++) {
+                    int rank = r;
+                    fs.add(ring.get(r).broadcast(data[r], 0, n, root).thenRun(() -> {
+                        seen[rank] = data[rank].clone();
+                        java.util.Arrays.fill(data[rank], -1);
+                    }));
+                }
+                for (CompletableFuture<Void> f : fs) {
+                    f.get(20, TimeUnit.SECONDS);
+                }
+                float[] want = new float[n];
+                for (int i = 0; i < n; i++) {
+                    want[i] = i;
+                }
+                for (int r = 0; r < world; r++) {
+                    assertThat(seen[r]).as("root %d rank %d", root, r).containsExactly(want);
+                }
+            }
+            float[][] data = integerInputs(new Random(9), world, n);
+            float[] want = new float[n];
+            for (float[] x : data) {
+                for (int i = 0; i < n; i++) {
+                    want[i] += x[i];
+                }
+            }
+            float[][] seen = new float[world][];
+            List<CompletableFuture<Void>> fs = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                int rank = r;
+                fs.add(ring.get(r).allReduce(data[r], ReduceOp.SUM).thenRun(() -> {
+                    seen[rank] = data[rank].clone();
+                    java.util.Arrays.fill(data[rank], -1);
+                }));
+            }
+            for (CompletableFuture<Void> f : fs) {
+                f.get(20, TimeUnit.SECONDS);
+            }
+            for (int r = 0; r < world; r++) {
+                assertThat(seen[r]).as("all-reduce rank %d", r).containsExactly(want);
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
     void mismatchedCallsFailWithAMessageThatSaysSo() throws Exception {
         List<Communicator> ring = ring(2, SMALL_CHUNKS);
         try {
@@ -322,7 +387,9 @@ class RingCollectivesTest {
         CollectiveOptions quick = SMALL_CHUNKS.withConnectTimeout(Duration.ofSeconds(1));
         CompletableFuture<Communicator> lonely = Communicators.create(vertx, "lonely", 0, 2, quick);
         assertThatThrownBy(() -> lonely.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(CollectiveException.class)
-                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not answer within 1 s");
+                .hasMessageContaining("rank 0 of 2").hasMessageContaining("no ring within 1 s")
+                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not answer")
+                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not say hello");
     }
 
     @Test

@@ -133,9 +133,22 @@ public final class RingCommunicator implements Communicator {
             }
             Promise<Void> nextHello = Promise.promise();
             helloNext(nextHello, deadline);
-            long timer = vertx.setTimer(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), id ->
-                    prevHello.tryFail(new CollectiveException(who() + ": rank " + prev() + " (" + address(job, prev())
-                            + ") did not say hello within " + seconds(options.connectTimeout()) + " s", prev())));
+            long timer = vertx.setTimer(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), id -> {
+                List<String> missing = new ArrayList<>();
+                int peer = -1;
+                if (!nextHello.future().isComplete()) {
+                    missing.add("rank " + next() + " (" + nextAddress + ") did not answer");
+                    peer = next();
+                }
+                if (!prevHello.future().isComplete()) {
+                    missing.add("rank " + prev() + " (" + address(job, prev()) + ") did not say hello");
+                    peer = peer < 0 ? prev() : peer;
+                }
+                CollectiveException e = new CollectiveException(who() + ": no ring within "
+                        + seconds(options.connectTimeout()) + " s: " + String.join("; ", missing), peer);
+                nextHello.tryFail(e);
+                prevHello.tryFail(e);
+            });
             io.vertx.core.Future.all(nextHello.future(), prevHello.future()).onComplete(ar -> {
                 vertx.cancelTimer(timer);
                 if (ar.succeeded()) {
@@ -165,10 +178,8 @@ public final class RingCommunicator implements Communicator {
             return;
         }
         long left = (deadline - System.nanoTime()) / 1_000_000;
-        if (left <= 0) {
-            done.tryFail(new CollectiveException(who() + ": rank " + next() + " (" + nextAddress + ") did not answer "
-                    + "within " + seconds(options.connectTimeout()) + " s", next()));
-            return;
+        if (left <= 0 || done.future().isComplete()) {
+            return; // the connect timer reports what is missing
         }
         vertx.eventBus().<JsonObject>request(nextAddress, hello(),
                 new DeliveryOptions().setSendTimeout(Math.min(2_000, left))).onComplete(ar -> {
@@ -330,11 +341,15 @@ public final class RingCommunicator implements Communicator {
         ops.put(op.seq, op);
         op.timer = vertx.setTimer(options.timeout().toMillis(), id -> onTimeout(op));
         if (op.sendsFirst()) {
+            // A write may complete inside send(): the operation must not complete (and hand
+            // the array back to the caller) before every piece of step 0 has been written.
+            op.starting = true;
             int seg = op.sendSegment(0);
             int pieces = op.pieces(op.segLength(seg));
-            for (int p = 0; p < pieces; p++) {
+            for (int p = 0; p < pieces && !op.finished; p++) {
                 send(op, 0, seg, p);
             }
+            op.starting = false;
         }
         List<Chunk> waiting = early.remove(op.seq);
         if (waiting != null) {

@@ -53,6 +53,8 @@ final class RingOp {
     int writesStarted;
     long timer = -1;
     boolean finished;
+    /** Set while the first step's pieces are being written: the operation cannot be complete yet. */
+    boolean starting;
 
     RingOp(long seq, OpKind kind, ReduceOp reduce, int root, float[] data, int offset, int length, int rank, int world,
            int chunkFloats, CompletableFuture<Void> future) {
@@ -162,6 +164,6 @@ final class RingOp {
     }
 
     boolean complete() {
-        return received == expected && outstandingWrites == 0;
+        return !starting && received == expected && outstandingWrites == 0;
     }
 }
