@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
         description = "Pre-train and fine-tune foundation models in a modular OSGi container.",
         subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, FineTuneCommand.class,
             PredictCommand.class, LoraCommand.class, BackendsCommand.class,
-            NodeCommand.class, BundlesCommand.class, JobsCommand.class, CommandLine.HelpCommand.class},
+            NodeCommand.class, NodesCommand.class, BundlesCommand.class, JobsCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage."})
 public final class Main implements Runnable {
 
