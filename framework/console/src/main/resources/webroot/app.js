@@ -166,6 +166,10 @@
       h('h3', {text: 'Backends'}),
       backends.length ? h('ul', {class: 'backends'}, backends.map(([name, dev]) => h('li', {},
         h('b', {text: name}), ' ', h('span', {class: 'muted', text: dev})))) : h('p', {class: 'muted', text: 'none registered'}),
+      n.bundleList && n.bundleList.length ? h('details', {},
+        h('summary', {text: n.bundleList.length + ' bundles'}),
+        h('ul', {}, n.bundleList.map(b => h('li', {}, b.symbolicName + ' ' + b.version + ' ',
+          h('span', {class: 'badge ' + b.state, text: b.state}))))) : null,
       n.warning ? h('p', {class: 'error', text: n.warning}) : null);
   }
 
@@ -447,24 +451,34 @@
 
   function destroyCharts() {
     if (S.job && S.job.charts) {
-      for (const c of Object.values(S.job.charts)) c.plot.destroy();
+      if (S.job.charts.observer) S.job.charts.observer.disconnect();
+      for (const c of chartList(S.job.charts)) if (c.plot) c.plot.destroy();
     }
     if (S.job && S.job.timer) clearInterval(S.job.timer);
     S.job = null;
   }
 
+  /** Axis numbers: small ones (learning rates) in exponent form, large ones grouped. */
+  function tick(v) {
+    if (v === null || v === undefined) return '';
+    const a = Math.abs(v);
+    if (a !== 0 && a < 0.01) return v.toExponential(1);
+    if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+    return String(Number(v.toPrecision(3)));
+  }
+
   function makeCharts(points) {
     const charts = {};
-    const width = () => Math.max(320, Math.min(600, (view().clientWidth - 40) / 2));
     for (const def of CHARTS) {
       const el = h('div', {class: 'chart-body', id: 'chart-' + def.id, 'data-points': '0'});
       const data = [[], ...def.series.map(() => [])];
       const opts = {
-        width: width(), height: 220,
+        width: 400, height: 220,
         scales: {x: {time: false}},
-        axes: [{label: 'step'}, {size: 60}],
+        axes: [{label: 'step'}, {size: 64, values: (u, vals) => vals.map(tick)}],
         series: [{label: 'step'}, ...def.series.map(s => ({
-          label: s.label, stroke: s.stroke, width: 1.5, spanGaps: true, points: {show: !!s.points, size: 5}}))],
+          label: s.label, stroke: s.stroke, width: 1.5, spanGaps: true, points: {show: !!s.points, size: 5},
+          value: (u, v) => tick(v)}))],
       };
       charts[def.id] = {def, el, data, opts, plot: null};
     }
@@ -472,15 +486,29 @@
     return charts;
   }
 
+  /** Draws the charts at the width of their cards, and again whenever the cards change size. */
   function mountCharts(charts) {
-    for (const c of Object.values(charts)) {
+    for (const c of chartList(charts)) {
+      c.opts.width = Math.max(260, c.el.clientWidth);
       c.plot = new uPlot(c.opts, c.data, c.el);
       c.el.dataset.points = String(c.data[0].length);
     }
+    const observer = new ResizeObserver(() => {
+      for (const c of chartList(charts)) {
+        const w = Math.max(260, c.el.clientWidth);
+        if (c.plot && Math.abs(c.plot.width - w) > 4) c.plot.setSize({width: w, height: 220});
+      }
+    });
+    for (const c of chartList(charts)) observer.observe(c.el);
+    charts.observer = observer;
+  }
+
+  function chartList(charts) {
+    return Object.entries(charts).filter(([k]) => k !== 'observer').map(([, c]) => c);
   }
 
   function addPoint(charts, p, redraw) {
-    for (const c of Object.values(charts)) {
+    for (const c of chartList(charts)) {
       c.data[0].push(p.step);
       c.def.series.forEach((s, i) => c.data[i + 1].push(typeof p[s.key] === 'number' ? p[s.key] : null));
       if (redraw && c.plot) {
@@ -536,7 +564,8 @@
             ev.target.disabled = true;
             try {
               const r = await api('POST', '/api/jobs/' + encodeURIComponent(id) + '/stop?wait=60');
-              flash('Job ' + id + ' is ' + r.state + (r.checkpoint ? '; checkpoint ' + r.checkpoint : ''), true);
+              flash('Job ' + id + ' is ' + r.state + ' after step ' + r.step
+                + (r.state === 'stopped' ? ', with a checkpoint of that step' : ''), true);
               refreshJob();
             } catch (e) {
               flash('Stop failed: ' + e.message);
@@ -568,6 +597,7 @@
         h('p', {class: 'muted', text: 'Generated from the newest checkpoint of this job.'}),
         h('div', {id: 'samples'})));
     mountCharts(charts);
+    updateJobHeader({state: st.state});
     renderMoves(st.moves || []);
     loadCheckpoints(id);
     loadSamples(id);
@@ -603,7 +633,12 @@
     S.job.status = Object.assign(S.job.status, st);
     const set = (id, text) => { const e = document.getElementById(id); if (e) e.textContent = text; };
     const state = document.getElementById('job-state');
-    if (state && st.state) { state.textContent = st.state; state.className = 'badge ' + st.state; }
+    if (state && st.state) {
+      state.textContent = st.state;
+      state.className = 'badge ' + st.state;
+      const active = st.state === 'running' || st.state === 'stopping';
+      document.querySelectorAll('#job-actions button, #job-actions select').forEach(b => { b.disabled = !active; });
+    }
     if (st.step !== undefined) {
       set('job-step', st.step + ' / ' + S.job.status.steps);
       const p = document.getElementById('job-progress');

@@ -71,10 +71,11 @@ class ConsoleBrowserIT {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1360,1000", "--user-data-dir="
+                "--disable-dev-shm-usage", "--window-size=1360,1400", "--user-data-dir="
                         + Files.createDirectories(tmp.resolve("chromium-profile")));
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
+        logs.enable(LogType.PERFORMANCE, Level.ALL); // network events, written out when the test fails
         options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
@@ -145,6 +146,28 @@ class ConsoleBrowserIT {
 
     @Test
     void aUserSignsInDeploysABundleAndWatchesAJobTrain() throws Exception {
+        try {
+            scenario();
+        } catch (Throwable t) {
+            // what the page and the node said, for whoever reads the failure
+            screenshot("failure");
+            StringBuilder sb = new StringBuilder();
+            for (LogEntry e : browser.manage().logs().get(LogType.BROWSER)) {
+                sb.append(e).append('\n');
+            }
+            for (LogEntry e : browser.manage().logs().get(LogType.PERFORMANCE)) {
+                if (e.getMessage().contains("Network.loadingFailed") || e.getMessage().contains(
+                        "Network.responseReceived")) {
+                    sb.append(e.getMessage()).append('\n');
+                }
+            }
+            Files.writeString(screenshots.resolve("failure-browser-console.txt"), sb.toString());
+            Files.writeString(screenshots.resolve("failure-node.log"), node.log());
+            throw t;
+        }
+    }
+
+    private void scenario() throws Exception {
         // sign in: the console sends a stranger to its sign-in page
         browser.get(node.console.toString());
         visible("#token");
@@ -228,6 +251,7 @@ class ConsoleBrowserIT {
         int seen = chartPoints();
         wait.until(d -> chartPoints() >= seen + 20);
         waitText("#checkpoints", "20");
+        js("window.scrollTo(0, 0)");
         screenshot("07-job-training");
         assertThat(browser.findElement(By.id("job-state")).getText()).isEqualTo("running");
 
@@ -240,6 +264,8 @@ class ConsoleBrowserIT {
         waitText("#job-state", "stopped");
         int stoppedAt = node.get("/jobs/browser").path("step").asInt();
         waitText("#checkpoint-table", String.valueOf(stoppedAt));
+        waitText("#job-stop-reason", "stopped on request");
+        js("window.scrollTo(0, 0)");
         screenshot("08-job-stopped");
         assertThat(chartPoints()).as("every logged step is in the chart").isEqualTo(node.get("/jobs/browser")
                 .path("points").size());
