@@ -712,6 +712,15 @@
     es.addEventListener('error', () => {
       live.textContent = 'reconnecting';
       live.className = 'live off';
+      // the browser retries by itself; a session that ended sends the page to sign-in instead
+      later('session-check', 3000, async () => {
+        try {
+          const s = await (await fetch('/api/session', {credentials: 'same-origin'})).json();
+          if (!s.authenticated) location.replace('/public/login.html');
+        } catch (e) {
+          // the node is away; the event stream keeps trying
+        }
+      });
     });
     es.addEventListener('job', e => onJobEvent(JSON.parse(e.data)));
     es.addEventListener('bundle', () => {

@@ -28,7 +28,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.cornerstone.itests.bundles.badactivator.FailingActivator;
@@ -42,6 +45,7 @@ import dev.cornerstone.itests.bundles.badactivator.FailingActivator;
  * submitted (validation errors naming the field), followed over the event stream, moved,
  * stopped, with checkpoints and samples. No answer carries a stack trace.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleApiIT {
 
     /** Small, so an oversized upload is cheap to make. */
@@ -454,6 +458,34 @@ class ConsoleApiIT {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Last: it restarts the console on a new port. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theConsoleFollowsItsConfigAdminConfiguration() throws Exception {
+        Path cfg = dist.deploy().resolve("dev.cornerstone.console.cfg");
+        Files.writeString(cfg, "upload.max.bytes=1000\nprot=9090\n");
+        node.await("the refusal of an unknown key in the log", Duration.ofSeconds(30), () -> node.log().contains(
+                "Console configuration not applied (the console keeps running on " + node.console + "): console "
+                        + "configuration (PID dev.cornerstone.console): prot is not a known key"));
+        assertThat(console.ok("/api/node").path("upload_max_bytes").asLong()).as("still the old settings")
+                .isEqualTo(UPLOAD_LIMIT);
+
+        Files.writeString(cfg, "upload.max.bytes=1000\n");
+        URI before = node.console;
+        node.await("the console on its new settings", Duration.ofSeconds(30), () -> {
+            String now = node.get("/node").path("console").asText(null);
+            return now != null && !now.equals(before.toString());
+        });
+        ConsoleClient moved = new ConsoleClient(URI.create(node.get("/node").path("console").asText()));
+        assertThat(moved.login(node.token).statusCode()).isEqualTo(200);
+        assertThat(moved.ok("/api/node").path("upload_max_bytes").asLong()).isEqualTo(1000);
+        HttpResponse<String> big = moved.upload("/api/bundles?file=hello.jar", TestBundles.hello(jars.resolve("cfg"),
+                "1.0.0"), true);
+        assertThat(big.statusCode()).isEqualTo(413);
+        assertThat(ConsoleClient.json(big).path("error").asText()).contains("limit of 1000");
+        assertThat(node.log()).contains("Console configuration changed: restarting the console");
     }
 
     @Test
