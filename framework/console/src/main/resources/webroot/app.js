@@ -55,7 +55,14 @@
       payload = JSON.stringify(body);
       headers['Content-Type'] = 'application/json';
     }
-    const res = await fetch(path, {method, headers, body: payload, credentials: 'same-origin'});
+    let res;
+    try {
+      res = await fetch(path, {method, headers, body: payload, credentials: 'same-origin'});
+    } catch (e) {
+      if (method !== 'GET') throw new ApiError(0, 'the node did not answer (' + e.message + ')');
+      await new Promise(r => setTimeout(r, 300)); // a dropped connection: a read is tried once more
+      res = await fetch(path, {method, headers, credentials: 'same-origin'});
+    }
     if (res.status === 401) {
       location.replace('/public/login.html');
       throw new ApiError(401, 'signed out');
@@ -236,8 +243,11 @@
         }
       }}, label);
     const actions = [];
-    if (b.id > 0 && !b.self) {
-      if (!b.fragment && b.state !== 'ACTIVE') actions.push(act('Start', () => api('POST', '/api/bundles/' + b.id + '/start')));
+    const mine = b.self || b.console_uses; // the console runs on it: not from here
+    if (b.id > 0 && !b.self && !b.fragment && b.state !== 'ACTIVE') {
+      actions.push(act('Start', () => api('POST', '/api/bundles/' + b.id + '/start')));
+    }
+    if (b.id > 0 && !mine) {
       if (!b.fragment && b.state === 'ACTIVE') actions.push(act('Stop', () => api('POST', '/api/bundles/' + b.id + '/stop')));
       const upd = h('input', {type: 'file', accept: '.jar', class: 'hidden', onchange: async () => {
         if (!upd.files.length) return;
@@ -254,7 +264,7 @@
         ? h('span', {}, upd, h('button', {type: 'button', 'data-action': 'update', onclick: () => upd.click()}, 'Update…'))
         : act('Refresh', () => api('POST', '/api/bundles/' + b.id + '/update')));
     }
-    if (b.source === 'deploy' && !b.self) {
+    if (b.source === 'deploy' && !mine) {
       actions.push(act('Uninstall', () => {
         if (!confirm('Remove ' + name + ' from deploy/?')) throw new Error('cancelled');
         return api('DELETE', '/api/bundles/' + encodeURIComponent(b.file || name));
@@ -265,7 +275,7 @@
       h('td', {}, h('b', {text: name}), b.file && b.symbolicName ? h('div', {class: 'muted', text: b.file}) : null),
       h('td', {text: b.version || ''}),
       h('td', {}, h('span', {class: 'badge ' + b.state, text: b.state + (b.fragment ? ' (fragment)' : '')})),
-      h('td', {text: b.source + (b.self ? ' (this console)' : '')}),
+      h('td', {text: b.source + (b.self ? ' (this console)' : b.console_uses ? ' (the console runs on it)' : '')}),
       h('td', {class: 'problem', text: b.problem || ''}),
       h('td', {class: 'actions'}, actions));
   }

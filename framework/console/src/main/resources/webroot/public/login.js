@@ -2,18 +2,34 @@
 // The sign-in page: fetches the session's CSRF token, then posts the token or the user and password.
 (function () {
   let csrf = null;
+  let pending = null; // the session request in flight, shared
   let mode = 'token';
   const form = document.getElementById('login');
   const error = document.getElementById('login-error');
 
-  async function session() {
-    const res = await fetch('/api/session', {credentials: 'same-origin'});
-    const s = await res.json();
-    if (s.authenticated) {
-      location.replace('/');
-      return;
+  /** A request that fails without an answer (a dropped connection) is tried once more. */
+  async function send(path, options) {
+    try {
+      return await fetch(path, options);
+    } catch (e) {
+      await new Promise(r => setTimeout(r, 300));
+      return fetch(path, options);
     }
-    csrf = s.csrf;
+  }
+
+  function session() {
+    if (!pending) {
+      pending = (async () => {
+        const res = await send('/api/session', {credentials: 'same-origin'});
+        const s = await res.json();
+        if (s.authenticated) {
+          location.replace('/');
+          return;
+        }
+        csrf = s.csrf;
+      })().finally(() => { pending = null; });
+    }
+    return pending;
   }
 
   function setMode(m) {
@@ -35,7 +51,7 @@
       if (!csrf) {
         await session();
       }
-      const res = await fetch('/api/login', {
+      const res = await send('/api/login', {
         method: 'POST', credentials: 'same-origin',
         headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
         body: JSON.stringify(body)

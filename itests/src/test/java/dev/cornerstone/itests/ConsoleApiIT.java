@@ -358,6 +358,12 @@ class ConsoleApiIT {
         HttpResponse<String> selfStop = console.post("/api/bundles/" + self + "/stop", null);
         assertThat(selfStop.statusCode()).isEqualTo(409);
         assertThat(ConsoleClient.json(selfStop).path("error").asText()).contains("this console");
+        JsonNode vertx = bundle("io.vertx.web");
+        assertThat(vertx.path("console_uses").asBoolean()).isTrue();
+        HttpResponse<String> dependency = console.post("/api/bundles/" + vertx.path("id").asLong() + "/stop", null);
+        assertThat(dependency.statusCode()).isEqualTo(409);
+        assertThat(ConsoleClient.json(dependency).path("error").asText()).contains("the console runs on it");
+        assertThat(bundle("io.vertx.web").path("state").asText()).isEqualTo("ACTIVE");
         assertThat(console.post("/api/bundles/999999/start", null).statusCode()).isEqualTo(404);
         assertThat(console.post("/api/bundles/abc/start", null).statusCode()).isEqualTo(400);
         HttpResponse<String> system = console.delete("/api/bundles/dev.cornerstone.core");

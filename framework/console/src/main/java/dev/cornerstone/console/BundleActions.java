@@ -19,6 +19,8 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.wiring.BundleWire;
+import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
@@ -63,6 +65,8 @@ final class BundleActions {
                     b.put("problem", failure);
                 }
                 b.put("self", id.longValue() == ctx.getBundle().getBundleId());
+                Bundle bundle = id.longValue() >= 0 ? ctx.getBundle(id.longValue()) : null;
+                b.put("console_uses", bundle != null && consoleNeeds(bundle));
             }
             out.add(b);
         }
@@ -86,7 +90,12 @@ final class BundleActions {
         return b;
     }
 
-    /** Refuses actions on the framework itself and on the console the request came through. */
+    /**
+     * Refuses to take down the framework, the console the request came through, or a bundle
+     * the console is wired to (Vert.x, Declarative Services, ...): stopping, updating or
+     * removing one of those would end the console in the middle of the answer. The node API
+     * and the command line can still do it.
+     */
     private void guard(Bundle b, String action) {
         if (b.getBundleId() == 0) {
             throw new ApiError(409, "bundle 0 is the OSGi framework itself: stop the node instead");
@@ -94,6 +103,24 @@ final class BundleActions {
         if (b.getBundleId() == ctx.getBundle().getBundleId()) {
             throw new ApiError(409, "cannot " + action + " " + b.getSymbolicName() + ": it is this console");
         }
+        if (consoleNeeds(b)) {
+            throw new ApiError(409, "cannot " + action + " " + b.getSymbolicName() + " from the console: the console "
+                    + "runs on it (use 'cornerstone bundles' or the node API)");
+        }
+    }
+
+    /** Whether the console's bundle is wired to {@code b} (a package, the DS extender, ...). */
+    private boolean consoleNeeds(Bundle b) {
+        BundleWiring wiring = ctx.getBundle().adapt(BundleWiring.class);
+        if (wiring == null) {
+            return false;
+        }
+        for (BundleWire w : wiring.getRequiredWires(null)) {
+            if (w.getProvider() != null && w.getProvider().getBundle().getBundleId() == b.getBundleId()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean fragment(Bundle b) {
@@ -103,7 +130,9 @@ final class BundleActions {
 
     Map<String, Object> start(long id) {
         Bundle b = bundle(id);
-        guard(b, "start");
+        if (b.getBundleId() == 0 || b.getBundleId() == ctx.getBundle().getBundleId()) {
+            throw new ApiError(409, b.getSymbolicName() + " is running: it serves this page");
+        }
         if (fragment(b)) {
             throw new ApiError(409, b.getSymbolicName() + " is a fragment: it is attached to its host, not started");
         }
@@ -212,9 +241,9 @@ final class BundleActions {
 
     Map<String, Object> undeploy(String name, long waitMillis) {
         for (Map<String, Object> b : list()) {
-            if ((name.equals(b.get("symbolicName")) || name.equals(b.get("file"))) && Boolean.TRUE.equals(
-                    b.get("self"))) {
-                throw new ApiError(409, "cannot uninstall " + name + ": it is this console");
+            if ((name.equals(b.get("symbolicName")) || name.equals(b.get("file"))) && b.get("id") instanceof Number id
+                    && id.longValue() > 0) {
+                guard(bundle(id.longValue()), "uninstall");
             }
         }
         return services.call("node", Map.of("command", "undeploy", "name", name, "wait_ms", waitMillis));
