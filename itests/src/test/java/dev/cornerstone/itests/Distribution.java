@@ -50,6 +50,10 @@ final class Distribution {
                 return FileVisitResult.CONTINUE;
             }
         });
+        // Each test's node serves its web console on a free port of its own (not 8080, which
+        // parallel test runs on one machine would fight over); NodeProcess reads it from node.json.
+        Path conf = dst.resolve("conf/cornerstone.properties");
+        Files.writeString(conf, Files.readString(conf) + "\nconsole.port=0\n");
         return new Distribution(dst);
     }
 

@@ -32,6 +32,8 @@ final class NodeProcess implements AutoCloseable {
     final Path consoleLog;
     final long startNanos;
     URI api;
+    /** The web console's address, such as http://127.0.0.1:PORT/; null when no console runs. */
+    URI console;
     String token;
 
     private NodeProcess(Distribution dist, Path dataDir, Process process, Path consoleLog, long startNanos) {
@@ -74,6 +76,7 @@ final class NodeProcess implements AutoCloseable {
                 try {
                     JsonNode n = JSON.readTree(nodeFile.toFile());
                     api = URI.create(n.path("api").asText());
+                    console = n.hasNonNull("console") ? URI.create(n.path("console").asText()) : null;
                     token = Files.readString(dist.root.resolve("conf/api-token")).trim();
                     get("/node");
                     return;

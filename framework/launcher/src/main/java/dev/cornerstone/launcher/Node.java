@@ -65,12 +65,16 @@ public final class Node implements AutoCloseable {
             }
         }
         frameworkOverrides.putAll(overrides);
-        // Only a node may join a cluster; the containers commands boot for one job never do.
+        // Only a node may join a cluster or serve the console; the containers commands boot for one job never do.
         frameworkOverrides.setProperty("cornerstone.role", "node");
         ApiToken.Created token = ApiToken.readOrCreate(home.tokenFile());
         Container container = Container.start(home, frameworkOverrides);
         Node node = new Node(home, container, startedAt, System.currentTimeMillis() - jvmStartMillis);
         try {
+            java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+            props.put("cornerstone.service", "node");
+            container.context().registerService(java.util.function.Function.class.getName(), new NodeService(node),
+                    props);
             String bindHost = host != null ? host : conf.getProperty("api.host", "127.0.0.1");
             int bindPort = port != null ? port : parseInt(conf, "api.port", DEFAULT_PORT);
             long maxUpload = Long.parseLong(conf.getProperty("api.upload.max.bytes", String.valueOf(DEFAULT_MAX_UPLOAD)));
@@ -82,8 +86,8 @@ public final class Node implements AutoCloseable {
             throw e;
         }
         if (token.isNew()) {
-            System.out.println("API token (created once, stored owner-only in " + home.tokenFile() + "): "
-                    + token.token());
+            System.out.println("API and console token (created once, stored owner-only in " + home.tokenFile()
+                    + "): " + token.token());
         }
         return node;
     }
@@ -106,6 +110,10 @@ public final class Node implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pid", ProcessHandle.current().pid());
         m.put("api", api.uri().toString());
+        String console = consoleUrl();
+        if (console != null) {
+            m.put("console", console);
+        }
         m.put("startedAt", startedAt.toString());
         Path tmp = home.dataDir().resolve(".node.json.tmp");
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), m);
@@ -123,6 +131,21 @@ public final class Node implements AutoCloseable {
 
     public NodeApi api() {
         return api;
+    }
+
+    /**
+     * The web console's address, from the service the console bundle registers once it
+     * listens ({@code cornerstone.service=console}, property {@code console.url}); null when
+     * no console runs on this node.
+     */
+    public String consoleUrl() {
+        try {
+            ServiceReference<?>[] refs = container.context().getServiceReferences((String) null,
+                    "(cornerstone.service=console)");
+            return refs == null || refs.length == 0 ? null : (String) refs[0].getProperty("console.url");
+        } catch (InvalidSyntaxException | IllegalStateException e) {
+            return null;
+        }
     }
 
     public long bootMillis() {
@@ -194,6 +217,7 @@ public final class Node implements AutoCloseable {
         m.put("bundles", views.stream().filter(v -> v.id() >= 0).count());
         m.put("healthy", views.stream().filter(BundleView::healthy).count());
         m.put("problems", views.stream().filter(v -> v.problem() != null).count());
+        m.put("console", consoleUrl());
         return m;
     }
 

@@ -93,6 +93,9 @@ final class NodeCommand implements Callable<Integer> {
         LOG.info("Cornerstone " + Version.CORNERSTONE + " node started in " + node.bootMillis() + " ms: " + active + "/"
                 + total + " bundles active, API at " + node.api().uri() + ", log " + logFile + ", pid "
                 + ProcessHandle.current().pid());
+        String console = node.consoleUrl();
+        LOG.info(console != null ? "Console at " + console + " (log in with the token in " + home.tokenFile() + ")"
+                : "No web console on this node (bundle dev.cornerstone.console not active; see the log)");
         BundlesCommand.printTable(new java.io.PrintWriter(System.out, true),
                 new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(node.bundleViews()));
         node.bundleViews().stream().filter(v -> v.problem() != null).forEach(v -> LOG.warning(

@@ -1,0 +1,194 @@
+package dev.cornerstone.console;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The console's side of jobs: submission through the node service (so a job started here
+ * gets its run folder where {@code cornerstone jobs submit} would put it), everything else
+ * through the job service, plus what the console reads from a job's run folder (checkpoints)
+ * and keeps there (generated samples, {@code console-samples.jsonl}). Every method blocks.
+ */
+final class Jobs {
+
+    static final String SAMPLES_FILE = "console-samples.jsonl";
+
+    private final NodeServices services;
+
+    Jobs(NodeServices services) {
+        this.services = services;
+    }
+
+    Map<String, Object> list() {
+        return services.call("jobs", Map.of("command", "list"));
+    }
+
+    Map<String, Object> status(String id) {
+        return services.call("jobs", Map.of("command", "status", "id", id));
+    }
+
+    /** {@code body}: {@code {spec: {...}, id?: "..."}}; relative data paths resolve against the distribution. */
+    Map<String, Object> submit(JsonObject body) {
+        Object spec = body.getValue("spec");
+        if (!(spec instanceof JsonObject)) {
+            throw new ApiError(400, "spec: must be an object with sections model, optimizer, data, train, backend",
+                    null);
+        }
+        Object id = body.getValue("id");
+        if (id != null && !(id instanceof String)) {
+            throw new ApiError(400, "id: must be a string");
+        }
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("command", "submit");
+        request.put("spec", Http.plain(spec));
+        if (id != null && !((String) id).isBlank()) {
+            request.put("id", ((String) id).trim());
+        }
+        return services.call("node", request);
+    }
+
+    Map<String, Object> stop(String id, long waitMillis) {
+        return services.call("jobs", Map.of("command", "stop", "id", id, "wait_ms", waitMillis));
+    }
+
+    Map<String, Object> move(String id, JsonObject body) {
+        if (!(body.getValue("backend") instanceof String b) || b.isBlank()) {
+            throw new ApiError(400, "send {\"backend\": NAME}");
+        }
+        return services.call("jobs", Map.of("command", "move", "id", id, "backend", b));
+    }
+
+    Map<String, Object> backends() {
+        return services.call("jobs", Map.of("command", "backends"));
+    }
+
+    Map<String, Object> defaultSpec() {
+        return services.call("node", Map.of("command", "default_spec"));
+    }
+
+    private Path runDir(String id) {
+        Object run = status(id).get("run");
+        if (!(run instanceof String r)) {
+            throw new ApiError(409, "job '" + id + "' has no run folder");
+        }
+        return Path.of(r);
+    }
+
+    /** The job's checkpoints, oldest first: step, folder, files and bytes. */
+    Map<String, Object> checkpoints(String id) throws IOException {
+        Path dir = runDir(id).resolve("checkpoints");
+        List<Map<String, Object>> list = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            List<Path> steps;
+            try (Stream<Path> s = Files.list(dir)) {
+                steps = s.filter(p -> p.getFileName().toString().matches("step-\\d{6,}") && Files.isDirectory(p))
+                        .sorted().toList();
+            }
+            for (Path p : steps) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("step", Integer.parseInt(p.getFileName().toString().substring(5)));
+                c.put("path", p.toString());
+                long bytes = 0;
+                List<String> files = new ArrayList<>();
+                try (Stream<Path> s = Files.list(p)) {
+                    for (Path f : s.sorted().toList()) {
+                        files.add(f.getFileName().toString());
+                        bytes += Files.size(f);
+                    }
+                }
+                c.put("files", files);
+                c.put("bytes", bytes);
+                c.put("saved_at", Files.getLastModifiedTime(p).toInstant().toString());
+                list.add(c);
+            }
+        }
+        return Map.of("checkpoints", list);
+    }
+
+    /** Generates text from the job's newest checkpoint and keeps it in the run folder. */
+    Map<String, Object> generate(String id, JsonObject body) throws IOException {
+        Path run = runDir(id);
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("command", "generate");
+        request.put("run", run.toString());
+        request.put("prompt", body.getValue("prompt") instanceof String p ? p : "");
+        request.put("tokens", number(body, "tokens", 200, 1, 5000));
+        request.put("temperature", decimal(body, "temperature", 0.8, 0, 10));
+        request.put("top_k", number(body, "top_k", 40, 0, 100_000));
+        request.put("seed", number(body, "seed", 1337, 0, Long.MAX_VALUE));
+        // the newest checkpoint now; generation loads this one or, if one lands meanwhile, a newer one
+        Integer checkpoint = latestCheckpoint(run);
+        Map<String, Object> answer = services.call("jobs", request);
+        Map<String, Object> sample = new LinkedHashMap<>();
+        sample.put("at", Instant.now().toString());
+        sample.put("checkpoint", checkpoint);
+        sample.putAll(request);
+        sample.remove("command");
+        sample.remove("run");
+        sample.put("text", answer.get("text"));
+        Files.writeString(run.resolve(SAMPLES_FILE), Json.encode(sample) + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return sample;
+    }
+
+    Map<String, Object> samples(String id) throws IOException {
+        Path f = runDir(id).resolve(SAMPLES_FILE);
+        List<Object> out = new ArrayList<>();
+        if (Files.isRegularFile(f)) {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    out.add(new JsonObject(line).getMap());
+                }
+            }
+        }
+        return Map.of("samples", out);
+    }
+
+    private static Integer latestCheckpoint(Path run) throws IOException {
+        Path dir = run.resolve("checkpoints");
+        if (!Files.isDirectory(dir)) {
+            return null;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("step-\\d{6,}")).sorted()
+                    .reduce((a, b) -> b).map(n -> Integer.parseInt(n.substring(5))).orElse(null);
+        }
+    }
+
+    private static long number(JsonObject body, String key, long def, long min, long max) {
+        Object v = body.getValue(key);
+        if (v == null) {
+            return def;
+        }
+        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() >= min
+                && n.longValue() <= max) {
+            return n.longValue();
+        }
+        throw new ApiError(400, key + ": " + v + " is not allowed; expected a whole number in [" + min + ", " + max
+                + "]", key);
+    }
+
+    private static double decimal(JsonObject body, String key, double def, double min, double max) {
+        Object v = body.getValue(key);
+        if (v == null) {
+            return def;
+        }
+        if (v instanceof Number n && n.doubleValue() >= min && n.doubleValue() <= max) {
+            return n.doubleValue();
+        }
+        throw new ApiError(400, key + ": " + v + " is not allowed; expected a number in [" + min + ", " + max + "]",
+                key);
+    }
+}
