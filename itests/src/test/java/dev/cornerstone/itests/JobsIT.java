@@ -44,6 +44,11 @@ class JobsIT {
     }
 
     static Distribution.Result jobs(String... args) throws Exception {
+        return jobs(data, dist, args);
+    }
+
+    /** {@code cornerstone jobs ARGS --data DATA}: against the node running on that data folder. */
+    static Distribution.Result jobs(Path data, Distribution dist, String... args) throws Exception {
         String[] all = new String[args.length + 3];
         all[0] = "jobs";
         System.arraycopy(args, 0, all, 1, args.length);
@@ -64,7 +69,11 @@ class JobsIT {
     }
 
     static JsonNode status(String id) throws Exception {
-        Distribution.Result r = jobs("status", id, "--json");
+        return status(data, dist, id);
+    }
+
+    static JsonNode status(Path data, Distribution dist, String id) throws Exception {
+        Distribution.Result r = jobs(data, dist, "status", id, "--json");
         assertThat(r.exit()).as(r.toString()).isZero();
         return NodeProcess.JSON.readTree(r.out());
     }

@@ -26,10 +26,10 @@ class NodeBootIT {
         try (NodeProcess node = NodeProcess.start(dist, data)) {
             JsonNode bundles = node.bundles();
             long systemJars;
-            try (Stream<Path> s = Files.list(dist.root.resolve("system"))) {
+            try (Stream<Path> s = Stream.concat(Files.list(dist.root.resolve("system")), Files.list(dist.deploy()))) {
                 systemJars = s.filter(p -> p.toString().endsWith(".jar")).count();
             }
-            assertThat(bundles).hasSize((int) systemJars + 1); // + the framework itself
+            assertThat(bundles).hasSize((int) systemJars + 1); // + the framework itself; system/ and shipped deploy/
             List<String> unhealthy = new ArrayList<>();
             for (JsonNode b : bundles) {
                 boolean fragment = b.path("fragment").asBoolean();

@@ -46,11 +46,19 @@ final class NodeProcess implements AutoCloseable {
 
     /** Starts a node on any free port with its own data folder; returns when its API answers. */
     static NodeProcess start(Distribution dist, Path dataDir) throws Exception {
+        return start(dist, dataDir, List.of(), java.util.Map.of());
+    }
+
+    /** As {@link #start(Distribution, Path)}, with more {@code node} options and environment (JAVA_OPTS). */
+    static NodeProcess start(Distribution dist, Path dataDir, List<String> nodeArgs, java.util.Map<String, String> env)
+            throws Exception {
         Files.createDirectories(dataDir);
         Path console = dataDir.resolve("console.txt");
         List<String> args = new ArrayList<>(List.of("node", "--port", "0", "--data", dataDir.toString()));
+        args.addAll(nodeArgs);
         ProcessBuilder pb = dist.command(args).directory(dataDir.toFile()).redirectErrorStream(true)
                 .redirectOutput(console.toFile());
+        pb.environment().putAll(env);
         long t0 = System.nanoTime();
         NodeProcess node = new NodeProcess(dist, dataDir, pb.start(), console, t0);
         node.awaitReady(Duration.ofSeconds(90));
@@ -111,6 +119,24 @@ final class NodeProcess implements AutoCloseable {
             throw new IOException("GET " + path + " -> " + r.statusCode() + " " + r.body());
         }
         return JSON.readTree(r.body());
+    }
+
+    /** POSTs a JSON body; the answer of any status as JSON, with the status under "httpStatus". */
+    JsonNode post(String path, Object body, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(timeout)
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode)
+                JSON.readTree(r.body());
+        n.put("httpStatus", r.statusCode());
+        return n;
+    }
+
+    /** SIGKILL, as a crash: no shutdown hook runs. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     JsonNode bundles() throws IOException, InterruptedException {

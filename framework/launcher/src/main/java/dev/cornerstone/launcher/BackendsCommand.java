@@ -1,6 +1,7 @@
 package dev.cornerstone.launcher;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -17,8 +18,17 @@ final class BackendsCommand implements Callable<Integer> {
             jobs.awaitProviders(null, null, null, "auto");
             Map<String, Object> request = new LinkedHashMap<>();
             request.put("command", "backends");
-            Map<?, ?> r = (Map<?, ?>) jobs.call(request).get("backends");
-            r.forEach((name, device) -> System.out.printf("%-8s %s%n", name, device));
+            Map<String, Object> answer = jobs.call(request);
+            Map<?, ?> r = (Map<?, ?>) answer.get("backends");
+            Map<?, ?> all = answer.get("devices") instanceof Map<?, ?> d ? d : Map.of();
+            r.forEach((name, device) -> {
+                System.out.printf("%-8s %s%n", name, device);
+                // a backend that found more than the one device it names (OpenCL: every platform's)
+                if (all.get(name) instanceof List<?> found && !found.equals(List.of(device))) {
+                    System.out.printf("%-8s devices found:%n", "");
+                    found.forEach(f -> System.out.printf("%-8s   %s%n", "", f));
+                }
+            });
             return 0;
         }
     }

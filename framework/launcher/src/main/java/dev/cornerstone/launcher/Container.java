@@ -90,8 +90,9 @@ public final class Container implements AutoCloseable {
         c.put("felix.log.logger", new FelixLogBridge());
         c.put("felix.log.level", "2");
         // JDK internals that Netty and LWJGL probe reflectively are delegated to the boot
-        // class path instead of being imported.
-        c.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.internal.*");
+        // class path instead of being imported; so is jdk.net, whose TCP keep-alive options
+        // Hazelcast sets without importing it.
+        c.put(Constants.FRAMEWORK_BOOTDELEGATION, "sun.*,com.sun.*,jdk.internal.*,jdk.net");
 
         // File Install: deploy/ polled every second; bundles it installs are started by
         // DeployedBundles, which records why one fails; configurations written back.

@@ -16,7 +16,7 @@ import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * For the commands that compute ({@code train}, {@code generate}, {@code eval},
- * {@code backends}): boots the distribution's container in this process (its own cache
+ * {@code backends}, {@code finetune}, {@code predict}, {@code lora merge}): boots the distribution's container in this process (its own cache
  * under {@code data/tmp/cmd-<pid>}, so a node running from the same distribution is not
  * disturbed), waits for the services a job needs, and calls the job service. Bundles in
  * {@code deploy/} are used exactly as on a node.
@@ -35,7 +35,14 @@ final class JobClient implements AutoCloseable {
      */
     static final long PROVIDER_WAIT_MILLIS = 5_000;
 
-    static final String JOBS_FILTER = "(&(objectClass=java.util.function.Function)(cornerstone.service=jobs))";
+    static final String JOBS_FILTER = serviceFilter("jobs");
+
+    /** The fine-tuning service of bundle dev.cornerstone.finetune ({@code finetune}, {@code predict}, {@code merge}). */
+    static final String FINETUNE = "finetune";
+
+    static String serviceFilter(String service) {
+        return "(&(objectClass=java.util.function.Function)(cornerstone.service=" + service + "))";
+    }
 
     private final Container container;
     private final Path cmdData;
@@ -93,7 +100,7 @@ final class JobClient implements AutoCloseable {
     /** The names registered for the kind of service {@code filter} asks for, for the error message. */
     private String available(String filter) {
         String[][] kinds = {{"ModelProvider", "model.name"}, {"OptimizerProvider", "optimizer.name"},
-            {"DatasetProvider", "dataset.name"}, {"ComputeBackend", "backend.name"}};
+            {"DatasetProvider", "dataset.name"}, {"ComputeBackend", "backend.name"}, {"AdapterProvider", "adapter.name"}};
         for (String[] k : kinds) {
             if (filter.contains(k[0])) {
                 java.util.TreeSet<String> names = new java.util.TreeSet<>();
@@ -136,11 +143,22 @@ final class JobClient implements AutoCloseable {
         }
     }
 
-    @SuppressWarnings("unchecked")
+    /** Waits for the adapter named {@code name} ({@code adapter.name}, for example lora). */
+    void awaitAdapter(String name) throws InterruptedException {
+        await("(&(objectClass=dev.cornerstone.api.model.AdapterProvider)(adapter.name=" + name + "))",
+                "adapter named '" + name + "'", PROVIDER_WAIT_MILLIS);
+    }
+
     Map<String, Object> call(Map<String, Object> request) throws Exception {
-        await(JOBS_FILTER, "job service (bundle dev.cornerstone.core)", JOB_SERVICE_WAIT_MILLIS);
+        return call("jobs", "job service (bundle dev.cornerstone.core)", request);
+    }
+
+    /** Calls the service registered with {@code cornerstone.service=<service>}; {@code what} names it in errors. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> call(String service, String what, Map<String, Object> request) throws Exception {
+        await(serviceFilter(service), what, JOB_SERVICE_WAIT_MILLIS);
         BundleContext ctx = container.context();
-        var refs = ctx.getServiceReferences(Function.class.getName(), "(cornerstone.service=jobs)");
+        var refs = ctx.getServiceReferences(Function.class.getName(), "(cornerstone.service=" + service + ")");
         var ref = refs[0];
         Function<Map<String, Object>, Map<String, Object>> jobs =
                 (Function<Map<String, Object>, Map<String, Object>>) ctx.getService(ref);

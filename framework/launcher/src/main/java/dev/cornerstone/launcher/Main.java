@@ -12,8 +12,10 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = Main.VersionInfo.class,
         description = "Pre-train and fine-tune foundation models in a modular OSGi container.",
-        subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, BackendsCommand.class,
-            NodeCommand.class, BundlesCommand.class, JobsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, FineTuneCommand.class,
+            PredictCommand.class, LoraCommand.class, BackendsCommand.class,
+            NodeCommand.class, NodesCommand.class, BundlesCommand.class, JobsCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage."})
 public final class Main implements Runnable {
 

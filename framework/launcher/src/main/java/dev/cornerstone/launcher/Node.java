@@ -47,6 +47,15 @@ public final class Node implements AutoCloseable {
      * ({@code api.port} in conf/cornerstone.properties, default 8080), 0 for any free port.
      */
     public static Node start(Home home, String host, Integer port, long jvmStartMillis) throws Exception {
+        return start(home, host, port, jvmStartMillis, new Properties());
+    }
+
+    /**
+     * As {@link #start(Home, String, Integer, long)}, with framework properties that override
+     * conf/cornerstone.properties (the cluster options of {@code cornerstone node}).
+     */
+    public static Node start(Home home, String host, Integer port, long jvmStartMillis, Properties overrides)
+            throws Exception {
         Instant startedAt = Instant.now();
         Properties conf = home.properties();
         Properties frameworkOverrides = new Properties();
@@ -55,7 +64,8 @@ public final class Node implements AutoCloseable {
                 frameworkOverrides.setProperty(key, conf.getProperty(key));
             }
         }
-        // Bundles that run only on a node (the console, the cluster runtime) look for this.
+        frameworkOverrides.putAll(overrides);
+        // Only a node may join a cluster or serve the console; the containers commands boot for one job never do.
         frameworkOverrides.setProperty("cornerstone.role", "node");
         ApiToken.Created token = ApiToken.readOrCreate(home.tokenFile());
         Container container = Container.start(home, frameworkOverrides);
@@ -70,6 +80,7 @@ public final class Node implements AutoCloseable {
             long maxUpload = Long.parseLong(conf.getProperty("api.upload.max.bytes", String.valueOf(DEFAULT_MAX_UPLOAD)));
             node.api = NodeApi.start(node, bindHost, bindPort, token.token(), maxUpload);
             node.writeNodeFile();
+            node.announceApi();
         } catch (Exception e) {
             container.stop(10_000);
             throw e;
@@ -208,6 +219,37 @@ public final class Node implements AutoCloseable {
         m.put("problems", views.stream().filter(v -> v.problem() != null).count());
         m.put("console", consoleUrl());
         return m;
+    }
+
+    static final String CLUSTER_FILTER = "(&(objectClass=java.util.function.Function)(cornerstone.service=cluster))";
+
+    /**
+     * Calls the cluster bundle's service ({@code cornerstone.service=cluster}, a
+     * {@code Function<Map, Map>}: only JDK types cross into the container); null when that
+     * bundle is not there.
+     */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> cluster(Map<String, Object> request) throws InvalidSyntaxException {
+        ServiceReference<?>[] refs = container.context().getServiceReferences(java.util.function.Function.class
+                .getName(), CLUSTER_FILTER);
+        if (refs == null || refs.length == 0) {
+            return null;
+        }
+        Object service = container.context().getService(refs[0]);
+        try {
+            return ((java.util.function.Function<Map<String, Object>, Map<String, Object>>) service).apply(request);
+        } finally {
+            container.context().ungetService(refs[0]);
+        }
+    }
+
+    /** Tells the cluster bundle where this node's API is, for the node registry. */
+    private void announceApi() {
+        try {
+            cluster(Map.of("command", "announce", "api", api.uri().toString()));
+        } catch (InvalidSyntaxException | RuntimeException e) {
+            LOG.warning("Cannot tell the cluster bundle the API address: " + e);
+        }
     }
 
     /** Every bundle, then every file in deploy/ that did not become a bundle. */

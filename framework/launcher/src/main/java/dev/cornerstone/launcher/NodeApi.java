@@ -38,6 +38,9 @@ import com.sun.net.httpserver.HttpServer;
  * GET    /api/jobs/ID              one job, with every logged point and its backend moves
  * POST   /api/jobs/ID/stop?wait=S  stops it after the step in progress, with a checkpoint
  * POST   /api/jobs/ID/backend      body {"backend": NAME}: moves it to that backend between two steps
+ * GET    /api/cluster              cluster state, this node and the members (the cluster bundle's view)
+ * POST   /api/cluster/collective   body: JSON; runs one rank of a collective check (see the cluster bundle)
+ * POST   /api/cluster/tcp          body: JSON; runs one rank of a plain TCP check between the same nodes
  * </pre>
  */
 public final class NodeApi implements AutoCloseable {
@@ -136,12 +139,59 @@ public final class NodeApi implements AutoCloseable {
             send(ex, 200, node.undeploy(name, waitMillis(query)));
         } else if (path.equals("/api/jobs") || path.startsWith("/api/jobs/")) {
             jobs(ex, method, path, query);
+        } else if (path.equals("/api/cluster") && method.equals("GET")) {
+            send(ex, 200, cluster(Map.of("command", "info")));
+        } else if ((path.equals("/api/cluster/collective") || path.equals("/api/cluster/tcp"))
+                && method.equals("POST")) {
+            Map<String, Object> request = new LinkedHashMap<>(jsonBody(ex));
+            request.put("command", path.substring("/api/cluster/".length()));
+            send(ex, 200, cluster(request));
         } else if (path.equals("/api/bundles") || path.equals("/api/node") || path.equals("/api/services")
-                || path.startsWith("/api/bundles/")) {
+                || path.startsWith("/api/bundles/") || path.startsWith("/api/cluster")) {
             throw new ApiException(405, "method " + method + " is not allowed on " + path);
         } else {
             throw new ApiException(404, "no such route: " + method + " " + path);
         }
+    }
+
+    /** Calls the cluster bundle; its errors become 400 (bad request) and 409 (not in a cluster). */
+    private Map<String, Object> cluster(Map<String, Object> request) throws Exception {
+        Map<String, Object> answer;
+        try {
+            answer = node.cluster(request);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new ApiException(409, e.getMessage());
+        }
+        if (answer == null) {
+            throw new ApiException(503, "no cluster bundle (dev.cornerstone.cluster) is running on this node");
+        }
+        return answer;
+    }
+
+    /** A JSON object request body, at most 1 MiB. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> jsonBody(HttpExchange ex) throws IOException {
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes((1 << 20) + 1);
+        }
+        if (body.length > 1 << 20) {
+            throw new ApiException(413, "a JSON request body may be at most 1 MiB");
+        }
+        if (body.length == 0) {
+            return Map.of();
+        }
+        try {
+            Object v = json.readValue(body, Object.class);
+            if (v instanceof Map<?, ?> m) {
+                return (Map<String, Object>) m;
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ApiException(400, "the request body is not JSON: " + e.getOriginalMessage());
+        }
+        throw new ApiException(400, "the request body must be a JSON object");
     }
 
     private void upload(HttpExchange ex, Map<String, String> query) throws IOException, InterruptedException {
@@ -210,28 +260,6 @@ public final class NodeApi implements AutoCloseable {
             throw new ApiException(e.getMessage() != null && e.getMessage().startsWith("no job '") ? 404 : 400,
                     e.getMessage());
         }
-    }
-
-    /** The request body as a JSON object, at most 1 MiB. */
-    @SuppressWarnings("unchecked")
-    private Map<String, Object> jsonBody(HttpExchange ex) throws IOException {
-        byte[] body;
-        try (InputStream in = ex.getRequestBody()) {
-            body = in.readNBytes(1024 * 1024 + 1);
-        }
-        if (body.length > 1024 * 1024) {
-            throw new ApiException(413, "a JSON body may be at most 1 MiB");
-        }
-        Object o;
-        try {
-            o = json.readValue(body, Object.class);
-        } catch (IOException e) {
-            throw new ApiException(400, "the body is not JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
-        }
-        if (!(o instanceof Map<?, ?> m)) {
-            throw new ApiException(400, "the body must be a JSON object");
-        }
-        return (Map<String, Object>) m;
     }
 
     private static long waitMillis(Map<String, String> query) {

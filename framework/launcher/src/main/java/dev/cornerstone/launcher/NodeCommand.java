@@ -31,6 +31,43 @@ final class NodeCommand implements Callable<Integer> {
             description = "Data folder for the framework cache, logs and node.json (default: the distribution's data/).")
     Path data;
 
+    @Option(names = "--cluster",
+            description = "Join or form a cluster (Hazelcast and a clustered event bus) with the settings in "
+                    + "conf/cornerstone.properties (cluster.*: members, interfaces, ports; loopback by default).")
+    boolean cluster;
+
+    @Option(names = "--join", paramLabel = "HOST[:PORT]", split = ",",
+            description = "Join the cluster of the node at HOST[:PORT] (its cluster port; without PORT, cluster.port "
+                    + "and the two after it are tried). Repeatable; replaces cluster.members. A node that finds "
+                    + "nobody there reports the failure instead of forming a cluster of its own, unless the address "
+                    + "is its own.")
+    java.util.List<String> join;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME",
+            description = "Cluster name (default: cluster.name in conf/cornerstone.properties, else cornerstone); "
+                    + "nodes of another name are refused.")
+    String clusterName;
+
+    /** The cluster options as framework properties (read by the cluster bundle). */
+    java.util.Properties clusterProperties() {
+        java.util.Properties p = new java.util.Properties();
+        if (cluster) {
+            p.setProperty("cluster.enabled", "true");
+        }
+        if (join != null && !join.isEmpty()) {
+            for (String j : join) {
+                if (j.isBlank() || j.contains("/")) {
+                    throw new IllegalArgumentException("--join " + j + " is not HOST or HOST:PORT");
+                }
+            }
+            p.setProperty("cluster.join", String.join(",", join));
+        }
+        if (clusterName != null) {
+            p.setProperty("cluster.name", clusterName);
+        }
+        return p;
+    }
+
     @Override
     public Integer call() throws Exception {
         long jvmStart = ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli())
@@ -45,7 +82,7 @@ final class NodeCommand implements Callable<Integer> {
         Path logFile = Logging.configure(home.logDir(), Level.INFO);
         Node node;
         try {
-            node = Node.start(home, host, port, jvmStart);
+            node = Node.start(home, host, port, jvmStart, clusterProperties());
         } catch (Exception e) {
             LOG.log(Level.SEVERE, "Node failed to start: " + e.getMessage(), e);
             Logging.close();

@@ -134,13 +134,15 @@ final class SpecLoader {
         }
     }
 
-    /** Makes {@code data.path} absolute against {@code base} (the working directory). */
+    /** Makes {@code data.path} (and the text dataset's {@code data.jsonl_path}) absolute against {@code base} (the working directory). */
     static void resolvePaths(Map<String, Object> spec, Path base) {
         Object d = spec.get("data");
-        if (d instanceof Map<?, ?> data && data.get("path") instanceof String p && !p.isBlank()) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = (Map<String, Object>) data;
-            m.put("path", base.resolve(p).toAbsolutePath().normalize().toString());
+        for (String key : List.of("path", "jsonl_path")) {
+            if (d instanceof Map<?, ?> data && data.get(key) instanceof String p && !p.isBlank()) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = (Map<String, Object>) data;
+                m.put(key, base.resolve(p).toAbsolutePath().normalize().toString());
+            }
         }
     }
 }

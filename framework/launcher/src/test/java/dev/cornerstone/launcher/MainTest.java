@@ -38,9 +38,23 @@ class MainTest {
     }
 
     @Test
+    void fineTuningCommandsValidateTheirArguments() {
+        Run both = run("predict", "--run", "r", "--text", "a", "--input", "f.jsonl");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+        Run none = run("predict", "--run", "r");
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err()).contains("--text").contains("--input");
+        assertThat(run("lora").exit()).isEqualTo(2);
+        assertThat(run("lora", "merge").err()).contains("Missing required option: '--run=RUN'");
+        assertThat(run("finetune", "--frm", "x").exit()).isEqualTo(2);
+    }
+
+    @Test
     void helpListsTheCommands() {
         Run r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("node").contains("bundles").contains("Exit codes");
+        assertThat(r.out()).contains("node").contains("bundles").contains("finetune").contains("predict")
+                .contains("lora").contains("Exit codes");
     }
 }

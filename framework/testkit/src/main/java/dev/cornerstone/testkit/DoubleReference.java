@@ -134,6 +134,28 @@ public final class DoubleReference {
         return counted == 0 ? 0 : total / counted;
     }
 
+    /** alpha * x. */
+    public static double[] scale(double[] x, double alpha) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = alpha * x[i];
+        }
+        return out;
+    }
+
+    /** Weighted sum over time: x (B, T, C), w (B, T) to (B, C). */
+    public static double[] pool(double[] x, double[] w, int bsz, int t, int c) {
+        double[] out = new double[bsz * c];
+        for (int b = 0; b < bsz; b++) {
+            for (int i = 0; i < t; i++) {
+                for (int k = 0; k < c; k++) {
+                    out[b * c + k] += w[b * t + i] * x[(b * t + i) * c + k];
+                }
+            }
+        }
+        return out;
+    }
+
     public static double dot(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {

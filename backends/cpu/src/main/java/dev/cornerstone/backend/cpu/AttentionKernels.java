@@ -4,7 +4,6 @@ package dev.cornerstone.backend.cpu;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -156,39 +155,30 @@ final class AttentionKernels {
         for (long r = from; r < to; r++) {
             int n = (int) (r % t) + 1;
             long base = r * t;
-            FloatVector max = FloatVector.broadcast(Vec.S, Vec.max(att, base, n));
-            FloatVector sum = FloatVector.zero(Vec.S);
-            int bound = Vec.loopBound(n);
-            int j = 0;
-            for (; j < bound; j += Vec.L) {
-                FloatVector e = Vec.exp(Vec.load(att, base + j).sub(max));
-                Vec.store(e, att, base + j);
-                sum = sum.add(e);
-            }
-            if (j < n) {
-                VectorMask<Float> m = Vec.mask(n - j);
-                FloatVector e = Vec.exp(Vec.load(att, base + j, m).sub(max)).blend(0f, m.not());
-                Vec.store(e, att, base + j, m);
-                sum = sum.add(e);
-            }
-            float total = sum.reduceLanes(VectorOperators.ADD);
-            float inv = total == 0 ? 0f : 1f / total;
-            scaleRow(att, base, n, inv);
+            float total = expRow(att, base, n, Vec.max(att, base, n));
+            Vec.scale(att, base, n, total == 0 ? 0f : 1f / total);
             att.asSlice((base + n) * Float.BYTES, (long) (t - n) * Float.BYTES).fill((byte) 0);
         }
     }
 
-    /** {@code m[base, base + n) *= alpha}. */
-    static void scaleRow(MemorySegment m, long base, int n, float alpha) {
+    /** {@code m[base + j] = exp(m[base + j] - max)} for j < n; returns their sum. */
+    static float expRow(MemorySegment m, long base, int n, float max) {
+        FloatVector mv = FloatVector.broadcast(Vec.S, max);
+        FloatVector sum = FloatVector.zero(Vec.S);
         int bound = Vec.loopBound(n);
-        int j = 0;
-        for (; j < bound; j += Vec.L) {
-            Vec.store(Vec.load(m, base + j).mul(alpha), m, base + j);
+        for (int j = 0; j < bound; j += Vec.L) {
+            long off = (base + j) * Float.BYTES;
+            FloatVector e = Vec.exp(FloatVector.fromMemorySegment(Vec.S, m, off, Vec.NATIVE).sub(mv));
+            e.intoMemorySegment(m, off, Vec.NATIVE);
+            sum = sum.add(e);
         }
-        if (j < n) {
-            VectorMask<Float> mask = Vec.mask(n - j);
-            Vec.store(Vec.load(m, base + j, mask).mul(alpha), m, base + j, mask);
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        for (int j = bound; j < n; j++) {
+            float e = (float) Math.exp(m.getAtIndex(Tiles.F32, base + j) - max);
+            m.setAtIndex(Tiles.F32, base + j, e);
+            total += e;
         }
+        return total;
     }
 
     /**
@@ -200,19 +190,26 @@ final class AttentionKernels {
         for (long r = from; r < to; r++) {
             int n = (int) (r % t) + 1;
             long base = r * t;
-            FloatVector weighted = FloatVector.broadcast(Vec.S, Vec.dot(att, attBase + base, d, base, n));
-            int bound = Vec.loopBound(n);
-            int j = 0;
-            for (; j < bound; j += Vec.L) {
-                Vec.store(Vec.load(att, attBase + base + j).mul(Vec.load(d, base + j).sub(weighted)).mul(scale),
-                        d, base + j);
-            }
-            if (j < n) {
-                VectorMask<Float> m = Vec.mask(n - j);
-                Vec.store(Vec.load(att, attBase + base + j, m).mul(Vec.load(d, base + j, m).sub(weighted)).mul(scale),
-                        d, base + j, m);
-            }
+            backwardRow(att, attBase + base, d, base, n, Vec.dot(att, attBase + base, d, base, n), scale);
             d.asSlice((base + n) * Float.BYTES, (long) (t - n) * Float.BYTES).fill((byte) 0);
+        }
+    }
+
+    /** {@code d[di + j] = a[ai + j] * (d[di + j] - weighted) * scale} for j < n. */
+    private static void backwardRow(MemorySegment a, long ai, MemorySegment d, long di, int n, float weighted,
+                                    float scale) {
+        FloatVector w = FloatVector.broadcast(Vec.S, weighted);
+        FloatVector sv = FloatVector.broadcast(Vec.S, scale);
+        int bound = Vec.loopBound(n);
+        for (int j = 0; j < bound; j += Vec.L) {
+            long doff = (di + j) * Float.BYTES;
+            FloatVector.fromMemorySegment(Vec.S, a, (ai + j) * Float.BYTES, Vec.NATIVE)
+                    .mul(FloatVector.fromMemorySegment(Vec.S, d, doff, Vec.NATIVE).sub(w)).mul(sv)
+                    .intoMemorySegment(d, doff, Vec.NATIVE);
+        }
+        for (int j = bound; j < n; j++) {
+            d.setAtIndex(Tiles.F32, di + j, a.getAtIndex(Tiles.F32, ai + j) * (d.getAtIndex(Tiles.F32, di + j) - weighted)
+                    * scale);
         }
     }
 }

@@ -15,8 +15,8 @@ import dev.cornerstone.api.tensor.Tensor;
  * The {@code cpu} compute backend: tensors in native memory ({@link NativeMemory}), GEMM through
  * OpenBLAS when it is installed and a pure-Java GEMM otherwise ({@link NativeBlas},
  * {@link GemmKernels}), and Java kernels for the rest, spread over a fixed pool of
- * {@code threads} threads ({@link Parallel}). {@link ReferenceKernels} holds the plain reference
- * of every kernel.
+ * {@code threads} threads ({@link Parallel}). The test kit's {@code ReferenceKernels} holds the
+ * plain reference of every kernel.
  *
  * <p>Usable as a plain object ({@code try (var cpu = new CpuBackend(4)) { ... }}) or as the DS
  * component {@link CpuBackendComponent}. Thread-safe: kernels may be called from several threads

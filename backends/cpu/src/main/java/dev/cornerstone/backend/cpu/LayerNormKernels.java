@@ -33,43 +33,46 @@ final class LayerNormKernels {
     /** x (N, C), weight and bias (C) → out (N, C), mean and rstd (N). */
     void layerNormForward(MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment out,
                           MemorySegment mean, MemorySegment rstd, long rows, int c, float eps) {
-        int bound = Vec.loopBound(c);
-        int tail = c - bound;
         parallel.forRange(rows, Tiles.rowGrain(c), (from, to, s) -> {
             for (long r = from; r < to; r++) {
                 long base = r * c;
                 float m = Vec.sum(x, base, c) / c;
                 // the variance as the mean squared deviation (two passes: no cancellation)
-                FloatVector acc = FloatVector.zero(Vec.S);
-                for (int i = 0; i < bound; i += Vec.L) {
-                    FloatVector d = Vec.load(x, base + i).sub(m);
-                    acc = d.fma(d, acc);
-                }
-                if (tail > 0) {
-                    FloatVector d = Vec.load(x, base + bound, tail).sub(m).blend(0f, Vec.mask(tail).not());
-                    acc = d.fma(d, acc);
-                }
-                float v = acc.reduceLanes(VectorOperators.ADD) / c;
+                float v = Vec.squaredDeviations(x, base, c, m) / c;
                 float rs = (float) (1.0 / Math.sqrt(v + eps));
-                for (int i = 0; i < bound; i += Vec.L) {
-                    Vec.store(Vec.load(x, base + i).sub(m).mul(rs).fma(Vec.load(weight, i), Vec.load(bias, i)),
-                            out, base + i);
-                }
-                if (tail > 0) {
-                    Vec.store(Vec.load(x, base + bound, tail).sub(m).mul(rs)
-                            .fma(Vec.load(weight, bound, tail), Vec.load(bias, bound, tail)), out, base + bound, tail);
-                }
+                normalizeRow(x, weight, bias, out, base, c, m, rs);
                 mean.setAtIndex(F32, r, m);
                 rstd.setAtIndex(F32, r, rs);
             }
         });
     }
 
+    /** {@code out[base + i] = (x[base + i] - m) * rs * w[i] + b[i]}, i < c. */
+    private static void normalizeRow(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment out,
+                                     long base, int c, float m, float rs) {
+        FloatVector mv = FloatVector.broadcast(Vec.S, m);
+        FloatVector rv = FloatVector.broadcast(Vec.S, rs);
+        int bound = Vec.loopBound(c);
+        for (int i = 0; i < bound; i += Vec.L) {
+            long off = (base + i) * Float.BYTES;
+            long woff = (long) i * Float.BYTES;
+            FloatVector.fromMemorySegment(Vec.S, x, off, Vec.NATIVE).sub(mv).mul(rv)
+                    .fma(FloatVector.fromMemorySegment(Vec.S, w, woff, Vec.NATIVE),
+                            FloatVector.fromMemorySegment(Vec.S, b, woff, Vec.NATIVE))
+                    .intoMemorySegment(out, off, Vec.NATIVE);
+        }
+        for (int i = bound; i < c; i++) {
+            out.setAtIndex(F32, base + i, (x.getAtIndex(F32, base + i) - m) * rs * w.getAtIndex(F32, i)
+                    + b.getAtIndex(F32, i));
+        }
+    }
+
     /**
      * dx (N, C), dweight and dbias (C) += the gradients of {@link #layerNormForward}, with
      * {@code norm = (x - mean) * rstd} and {@code dnorm = weight * dout}:
      * {@code dx += (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd}. Each part sums
-     * dweight and dbias over {@link #FLUSH_ROWS} rows in float, then into double.
+     * dweight and dbias over {@link #FLUSH_ROWS} rows in float, then into double. Each row is two
+     * small static methods, one loop each (see {@link GeluKernels#forwardRange} for why).
      */
     void layerNormBackward(MemorySegment dout, MemorySegment x, MemorySegment weight, MemorySegment mean,
                            MemorySegment rstd, MemorySegment dx, MemorySegment dweight, MemorySegment dbias,
@@ -80,47 +83,19 @@ final class LayerNormKernels {
         }
         double[][] dw = new double[parts][c];
         double[][] db = new double[parts][c];
-        int bound = Vec.loopBound(c);
-        int tail = c - bound;
         parallel.forParts(parts, rows, (part, from, to, s) -> {
-            // padded to whole vectors, so the tail needs no mask
-            int padded = bound + (tail > 0 ? Vec.L : 0);
-            float[] dwf = s.floats(0, padded);
-            float[] dbf = s.floats(1, padded);
-            java.util.Arrays.fill(dwf, 0, padded, 0f);
-            java.util.Arrays.fill(dbf, 0, padded, 0f);
+            float[] dwf = s.floats(0, c);
+            float[] dbf = s.floats(1, c);
+            float[] sums = s.floats(2, 2);
+            java.util.Arrays.fill(dwf, 0, c, 0f);
+            java.util.Arrays.fill(dbf, 0, c, 0f);
             int pending = 0;
             for (long r = from; r < to; r++) {
                 long base = r * c;
                 float m = mean.getAtIndex(F32, r);
                 float rs = rstd.getAtIndex(F32, r);
-                FloatVector sumDnorm = FloatVector.zero(Vec.S);
-                FloatVector sumDnormNorm = FloatVector.zero(Vec.S);
-                for (int i = 0; i < padded; i += Vec.L) {
-                    int n = Math.min(Vec.L, c - i);
-                    FloatVector norm = Vec.load(x, base + i, n).sub(m).mul(rs);
-                    FloatVector dnorm = Vec.load(weight, i, n).mul(Vec.load(dout, base + i, n));
-                    if (n < Vec.L) {
-                        norm = norm.blend(0f, Vec.mask(n).not());
-                    }
-                    sumDnorm = sumDnorm.add(dnorm);
-                    sumDnormNorm = dnorm.fma(norm, sumDnormNorm);
-                }
-                float dnormMean = sumDnorm.reduceLanes(VectorOperators.ADD) / c;
-                float dnormNormMean = sumDnormNorm.reduceLanes(VectorOperators.ADD) / c;
-                for (int i = 0; i < padded; i += Vec.L) {
-                    int n = Math.min(Vec.L, c - i);
-                    FloatVector d = Vec.load(dout, base + i, n);
-                    FloatVector norm = Vec.load(x, base + i, n).sub(m).mul(rs);
-                    if (n < Vec.L) {
-                        norm = norm.blend(0f, Vec.mask(n).not());
-                    }
-                    FloatVector dnorm = Vec.load(weight, i, n).mul(d);
-                    FloatVector g = dnorm.sub(dnormMean).sub(norm.mul(dnormNormMean)).mul(rs);
-                    Vec.store(Vec.load(dx, base + i, n).add(g), dx, base + i, n);
-                    norm.fma(d, FloatVector.fromArray(Vec.S, dwf, i)).intoArray(dwf, i);
-                    d.add(FloatVector.fromArray(Vec.S, dbf, i)).intoArray(dbf, i);
-                }
+                backwardSums(dout, x, weight, base, c, m, rs, sums);
+                backwardRow(dout, x, weight, dx, base, c, m, rs, sums[0] / c, sums[1] / c, dwf, dbf);
                 if (++pending == FLUSH_ROWS || r == to - 1) {
                     double[] dwp = dw[part];
                     double[] dbp = db[part];
@@ -136,6 +111,63 @@ final class LayerNormKernels {
         });
         accumulate(dweight, dw, c);
         accumulate(dbias, db, c);
+    }
+
+    /** {@code sums[0] = sum dnorm}, {@code sums[1] = sum dnorm * norm} over one row. */
+    private static void backwardSums(MemorySegment dout, MemorySegment x, MemorySegment w, long base, int c,
+                                     float m, float rs, float[] sums) {
+        FloatVector mv = FloatVector.broadcast(Vec.S, m);
+        FloatVector rv = FloatVector.broadcast(Vec.S, rs);
+        FloatVector sumDnorm = FloatVector.zero(Vec.S);
+        FloatVector sumDnormNorm = FloatVector.zero(Vec.S);
+        int bound = Vec.loopBound(c);
+        for (int i = 0; i < bound; i += Vec.L) {
+            long off = (base + i) * Float.BYTES;
+            FloatVector norm = FloatVector.fromMemorySegment(Vec.S, x, off, Vec.NATIVE).sub(mv).mul(rv);
+            FloatVector dnorm = FloatVector.fromMemorySegment(Vec.S, w, (long) i * Float.BYTES, Vec.NATIVE)
+                    .mul(FloatVector.fromMemorySegment(Vec.S, dout, off, Vec.NATIVE));
+            sumDnorm = sumDnorm.add(dnorm);
+            sumDnormNorm = dnorm.fma(norm, sumDnormNorm);
+        }
+        float a = sumDnorm.reduceLanes(VectorOperators.ADD);
+        float b = sumDnormNorm.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < c; i++) {
+            float norm = (x.getAtIndex(F32, base + i) - m) * rs;
+            float dnorm = w.getAtIndex(F32, i) * dout.getAtIndex(F32, base + i);
+            a += dnorm;
+            b += dnorm * norm;
+        }
+        sums[0] = a;
+        sums[1] = b;
+    }
+
+    /** One row's dx update, and its terms of dweight and dbias into the part's float sums. */
+    private static void backwardRow(MemorySegment dout, MemorySegment x, MemorySegment w, MemorySegment dx,
+                                    long base, int c, float m, float rs, float dnormMean, float dnormNormMean,
+                                    float[] dwf, float[] dbf) {
+        FloatVector mv = FloatVector.broadcast(Vec.S, m);
+        FloatVector rv = FloatVector.broadcast(Vec.S, rs);
+        FloatVector meanV = FloatVector.broadcast(Vec.S, dnormMean);
+        FloatVector normMeanV = FloatVector.broadcast(Vec.S, dnormNormMean);
+        int bound = Vec.loopBound(c);
+        for (int i = 0; i < bound; i += Vec.L) {
+            long off = (base + i) * Float.BYTES;
+            FloatVector d = FloatVector.fromMemorySegment(Vec.S, dout, off, Vec.NATIVE);
+            FloatVector norm = FloatVector.fromMemorySegment(Vec.S, x, off, Vec.NATIVE).sub(mv).mul(rv);
+            FloatVector dnorm = FloatVector.fromMemorySegment(Vec.S, w, (long) i * Float.BYTES, Vec.NATIVE).mul(d);
+            FloatVector g = dnorm.sub(meanV).sub(norm.mul(normMeanV)).mul(rv);
+            FloatVector.fromMemorySegment(Vec.S, dx, off, Vec.NATIVE).add(g).intoMemorySegment(dx, off, Vec.NATIVE);
+            norm.fma(d, FloatVector.fromArray(Vec.S, dwf, i)).intoArray(dwf, i);
+            d.add(FloatVector.fromArray(Vec.S, dbf, i)).intoArray(dbf, i);
+        }
+        for (int i = bound; i < c; i++) {
+            float d = dout.getAtIndex(F32, base + i);
+            float norm = (x.getAtIndex(F32, base + i) - m) * rs;
+            float dnorm = w.getAtIndex(F32, i) * d;
+            dx.setAtIndex(F32, base + i, dx.getAtIndex(F32, base + i) + (dnorm - dnormMean - norm * dnormNormMean) * rs);
+            dwf[i] += norm * d;
+            dbf[i] += d;
+        }
     }
 
     /** Rows whose dweight and dbias a part sums in float before adding them into double. */

@@ -23,7 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * lanes, so their rounding differs from a sequential sum by a few ulp of the row's magnitude,
  * which the kernels' tests bound against the plain double-precision reference.
  *
- * <p>Index arguments count floats, not bytes.
+ * <p>Index arguments count floats, not bytes. Kernels call the API directly in their loops
+ * (its methods are force-inlined) and keep each loop in a small static method: C2 gives up
+ * inlining past a budget, and a vector crossing a call it did not inline is boxed, the
+ * operation then running the API's Java fallback (an array allocated per operation, measured
+ * as gigabytes of garbage per training run before the kernels were split this way).
  */
 final class Vec {
 
@@ -31,7 +35,7 @@ final class Vec {
     static final VectorSpecies<Integer> SI = S.withLanes(int.class);
     /** Lanes of {@link #S}. */
     static final int L = S.length();
-    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     // tanh: Eigen's [13/6] rational minimax approximation (see FastMath.tanh)
     private static final float TANH_CLAMP = 7.90531110763549805f;
@@ -55,76 +59,77 @@ final class Vec {
         return n - Math.floorMod(n, (long) L);
     }
 
-    static FloatVector load(MemorySegment m, long index) {
-        return FloatVector.fromMemorySegment(S, m, index * Float.BYTES, NATIVE);
-    }
-
-    /** Lanes {@code [0, count)} from {@code m[index..]}, the rest zero. */
-    static FloatVector load(MemorySegment m, long index, int count) {
-        return FloatVector.fromMemorySegment(S, m, index * Float.BYTES, NATIVE, S.indexInRange(0, count));
-    }
-
-    static FloatVector load(MemorySegment m, long index, VectorMask<Float> mask) {
-        return FloatVector.fromMemorySegment(S, m, index * Float.BYTES, NATIVE, mask);
-    }
-
-    static void store(FloatVector v, MemorySegment m, long index, VectorMask<Float> mask) {
-        v.intoMemorySegment(m, index * Float.BYTES, NATIVE, mask);
-    }
-
-    static void store(FloatVector v, MemorySegment m, long index) {
-        v.intoMemorySegment(m, index * Float.BYTES, NATIVE);
-    }
-
-    /** Lanes {@code [0, count)} into {@code m[index..]}; memory past them is not touched. */
-    static void store(FloatVector v, MemorySegment m, long index, int count) {
-        v.intoMemorySegment(m, index * Float.BYTES, NATIVE, S.indexInRange(0, count));
-    }
-
-    static VectorMask<Float> mask(int count) {
-        return S.indexInRange(0, count);
-    }
-
-    /** {@code sum m[index, index + n)}. */
+    /** {@code sum m[index, index + n)}: whole vectors, then the rest one by one. */
     static float sum(MemorySegment m, long index, int n) {
         FloatVector acc = FloatVector.zero(S);
         int bound = loopBound(n);
-        int i = 0;
-        for (; i < bound; i += L) {
-            acc = acc.add(load(m, index + i));
+        for (int i = 0; i < bound; i += L) {
+            acc = acc.add(FloatVector.fromMemorySegment(S, m, (index + i) * Float.BYTES, NATIVE));
         }
-        if (i < n) {
-            acc = acc.add(load(m, index + i, n - i));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            s += m.getAtIndex(Tiles.F32, index + i);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return s;
     }
 
     /** {@code sum a[ai + j] * b[bi + j]} for {@code j < n}. */
     static float dot(MemorySegment a, long ai, MemorySegment b, long bi, int n) {
         FloatVector acc = FloatVector.zero(S);
         int bound = loopBound(n);
-        int i = 0;
-        for (; i < bound; i += L) {
-            acc = load(a, ai + i).fma(load(b, bi + i), acc);
+        for (int i = 0; i < bound; i += L) {
+            acc = FloatVector.fromMemorySegment(S, a, (ai + i) * Float.BYTES, NATIVE)
+                    .fma(FloatVector.fromMemorySegment(S, b, (bi + i) * Float.BYTES, NATIVE), acc);
         }
-        if (i < n) {
-            acc = load(a, ai + i, n - i).fma(load(b, bi + i, n - i), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            s += a.getAtIndex(Tiles.F32, ai + i) * b.getAtIndex(Tiles.F32, bi + i);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return s;
     }
 
     /** {@code max m[index, index + n)}; negative infinity for n = 0. */
     static float max(MemorySegment m, long index, int n) {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int bound = loopBound(n);
-        int i = 0;
-        for (; i < bound; i += L) {
-            acc = acc.max(load(m, index + i));
+        for (int i = 0; i < bound; i += L) {
+            acc = acc.max(FloatVector.fromMemorySegment(S, m, (index + i) * Float.BYTES, NATIVE));
         }
-        if (i < n) {
-            acc = acc.blend(acc.max(load(m, index + i, n - i)), mask(n - i));
+        float s = acc.reduceLanes(VectorOperators.MAX);
+        for (int i = bound; i < n; i++) {
+            s = Math.max(s, m.getAtIndex(Tiles.F32, index + i));
         }
-        return acc.reduceLanes(VectorOperators.MAX);
+        return s;
+    }
+
+    /** {@code sum (m[index + j] - mean)^2} for {@code j < n}. */
+    static float squaredDeviations(MemorySegment m, long index, int n, float mean) {
+        FloatVector acc = FloatVector.zero(S);
+        FloatVector mv = FloatVector.broadcast(S, mean);
+        int bound = loopBound(n);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector d = FloatVector.fromMemorySegment(S, m, (index + i) * Float.BYTES, NATIVE).sub(mv);
+            acc = d.fma(d, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            float d = m.getAtIndex(Tiles.F32, index + i) - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    /** {@code m[index, index + n) *= alpha}. */
+    static void scale(MemorySegment m, long index, int n, float alpha) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        int bound = loopBound(n);
+        for (int i = 0; i < bound; i += L) {
+            long off = (index + i) * Float.BYTES;
+            FloatVector.fromMemorySegment(S, m, off, NATIVE).mul(a).intoMemorySegment(m, off, NATIVE);
+        }
+        for (int i = bound; i < n; i++) {
+            m.setAtIndex(Tiles.F32, index + i, m.getAtIndex(Tiles.F32, index + i) * alpha);
+        }
     }
 
     private static FloatVector v(float value) {

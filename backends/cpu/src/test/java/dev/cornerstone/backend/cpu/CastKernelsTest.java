@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /** F32 ↔ BF16 casts: the reference's bits exactly; round trips within BF16 precision. */
 class CastKernelsTest extends KernelTestBase {

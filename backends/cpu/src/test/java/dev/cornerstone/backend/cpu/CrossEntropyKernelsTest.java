@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /** Fused softmax cross-entropy forward and backward against {@link ReferenceKernels}. */
 class CrossEntropyKernelsTest extends KernelTestBase {

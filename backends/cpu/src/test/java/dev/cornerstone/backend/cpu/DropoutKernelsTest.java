@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import dev.cornerstone.api.tensor.DType;
 import dev.cornerstone.api.tensor.Shape;
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /** Dropout masks: exactly the reference's, for any thread count; p = 0 keeps everything. */
 class DropoutKernelsTest extends KernelTestBase {

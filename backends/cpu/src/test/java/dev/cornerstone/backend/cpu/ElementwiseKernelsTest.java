@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /** fill, copy, add, mul, scale, axpy against {@link ReferenceKernels}. */
 class ElementwiseKernelsTest extends KernelTestBase {

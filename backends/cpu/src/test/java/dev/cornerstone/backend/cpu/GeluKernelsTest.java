@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /** GELU forward and backward against {@link ReferenceKernels}. */
 class GeluKernelsTest extends KernelTestBase {

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /**
  * GEMM against {@link ReferenceKernels#gemm}, on both engines: the default one (OpenBLAS where

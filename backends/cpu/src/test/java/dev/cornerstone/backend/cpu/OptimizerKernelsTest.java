@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.testkit.ReferenceKernels;
 
 /** AdamW and SGD updates against {@link ReferenceKernels}, over a few steps. */
 class OptimizerKernelsTest extends KernelTestBase {

@@ -1,5 +1,7 @@
 package dev.cornerstone.backend.cpu;
 
+import dev.cornerstone.testkit.ReferenceKernels;
+
 /**
  * Named tolerances for comparing the fast kernels with {@link ReferenceKernels}. A value passes
  * when {@code |actual - expected| <= atol + rtol * |expected|}.

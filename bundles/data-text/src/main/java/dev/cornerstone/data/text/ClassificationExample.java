@@ -8,13 +8,13 @@ import java.util.Objects;
  * @param line  the 1-based line of the file it came from, for messages about it later
  * @param id    the optional {@code id} field, or {@code null}; the key of the train/validation split
  * @param text  the text to classify
- * @param label its class, for example {@code spam} or {@code ham}
+ * @param label its class, for example {@code spam} or {@code ham}; {@code null} only when the file
+ *              was read with {@link ClassificationJsonl.Labels#OPTIONAL} and the line has none
  */
 public record ClassificationExample(int line, String id, String text, String label) {
 
     public ClassificationExample {
         Objects.requireNonNull(text, "text");
-        Objects.requireNonNull(label, "label");
     }
 
     /** What the split hashes: the {@code id} when there is one, the text otherwise. */

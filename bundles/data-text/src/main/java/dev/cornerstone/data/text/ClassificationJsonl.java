@@ -35,6 +35,9 @@ import java.util.zip.GZIPInputStream;
  * "label" ...}). Lines are split on {@code \n} (a {@code \r} before it is dropped); JSON strings
  * cannot hold a raw line break, so a record never spans lines.
  *
+ * <p>Texts to classify and unlabelled text are read with {@link Labels#OPTIONAL}: the same rules,
+ * except that {@code label} may be missing (or null).
+ *
  * <p>Jackson's streaming parser does the JSON; the bytes of each line are decoded here, so a
  * malformed UTF-8 sequence is reported at its own line.
  */
@@ -54,6 +57,19 @@ public final class ClassificationJsonl {
     private ClassificationJsonl() {
     }
 
+    /** Whether every line must have a {@code label}. */
+    public enum Labels {
+        /** A training set: a line without a label is an error. */
+        REQUIRED,
+        /** Texts to classify, or unlabelled text: a label may be there (then checked like any), or not. */
+        OPTIONAL
+    }
+
+    /** {@link #read(Path, Labels)} with labels required. */
+    public static List<ClassificationExample> read(Path file) throws IOException {
+        return read(file, Labels.REQUIRED);
+    }
+
     /**
      * @return the examples in file order, unmodifiable, never empty
      * @throws IllegalArgumentException when the content is not a classification set; the message
@@ -61,7 +77,7 @@ public final class ClassificationJsonl {
      * @throws IOException              when the file cannot be read (missing, truncated gzip);
      *                                  the message names the file
      */
-    public static List<ClassificationExample> read(Path file) throws IOException {
+    public static List<ClassificationExample> read(Path file, Labels labels) throws IOException {
         var examples = new ArrayList<ClassificationExample>();
         try (InputStream in = open(file)) {
             var lines = new LineReader(in);
@@ -82,7 +98,7 @@ public final class ClassificationJsonl {
                     line = line.substring(1);
                 }
                 if (!line.isBlank()) {
-                    examples.add(parse(file, lineNumber, line));
+                    examples.add(parse(file, lineNumber, line, labels));
                 }
             }
         }
@@ -123,7 +139,7 @@ public final class ClassificationJsonl {
         }
     }
 
-    private static ClassificationExample parse(Path file, int lineNumber, String line) {
+    private static ClassificationExample parse(Path file, int lineNumber, String line, Labels labels) {
         String id = null;
         String text = null;
         String label = null;
@@ -138,7 +154,8 @@ public final class ClassificationJsonl {
                 JsonToken value = parser.nextToken();
                 switch (field) {
                     case TEXT -> text = string(file, lineNumber, parser, field, value);
-                    case LABEL -> label = string(file, lineNumber, parser, field, value);
+                    case LABEL -> label = labels == Labels.OPTIONAL && value == JsonToken.VALUE_NULL ? null
+                            : string(file, lineNumber, parser, field, value);
                     case ID -> id = value == JsonToken.VALUE_NULL ? null : string(file, lineNumber, parser, field, value);
                     default -> parser.skipChildren();
                 }
@@ -158,10 +175,10 @@ public final class ClassificationJsonl {
         if (text == null) {
             throw error(file, lineNumber, "field \"" + TEXT + "\" is missing");
         }
-        if (label == null) {
+        if (label == null && labels == Labels.REQUIRED) {
             throw error(file, lineNumber, "field \"" + LABEL + "\" is missing");
         }
-        if (label.isBlank()) {
+        if (label != null && label.isBlank()) {
             throw error(file, lineNumber, "field \"" + LABEL + "\" is blank; a label names a class");
         }
         return new ClassificationExample(lineNumber, id, text, label);

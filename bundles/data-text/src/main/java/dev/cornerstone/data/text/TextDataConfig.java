@@ -19,8 +19,16 @@ import java.util.stream.Collectors;
  * @param tokenizer   {@code char} (default) or {@code byte}
  * @param valFraction share of the token stream held out for validation, in {@code [0, 0.5]} (default 0.1)
  * @param split       how the validation share is chosen; {@code tail} (default) is the only one
+ * @param jsonlPath   optional: a classification set in JSONL (gzip read as is) whose {@code text}
+ *                    fields are added to the corpus, labels ignored: unlabelled in-domain text for
+ *                    pre-training before fine-tuning on the same set; relative to the spec's folder
+ * @param jsonlHoldout the share of that set's records left out, chosen by the same hash as the
+ *                    fine-tuning split ({@link dev.cornerstone.data.text.ClassificationSplit}), in
+ *                    {@code [0, 1)} (default 0); set it to the fine-tuning run's
+ *                    {@code data.val_fraction} so pre-training never sees its held-out texts
  */
-public record TextDataConfig(String path, TokenizerType tokenizer, double valFraction, Split split) {
+public record TextDataConfig(String path, TokenizerType tokenizer, double valFraction, Split split, String jsonlPath,
+                             double jsonlHoldout) {
 
     /** The key prefix in messages: the spec's section. */
     static final String SECTION = "data.";
@@ -29,6 +37,8 @@ public record TextDataConfig(String path, TokenizerType tokenizer, double valFra
     public static final String TOKENIZER = "tokenizer";
     public static final String VAL_FRACTION = "val_fraction";
     public static final String SPLIT = "split";
+    public static final String JSONL_PATH = "jsonl_path";
+    public static final String JSONL_HOLDOUT = "jsonl_holdout";
     /** The dataset name itself; tolerated when it says {@code text}, in case a caller passes the whole section. */
     public static final String NAME = "name";
 
@@ -37,7 +47,7 @@ public record TextDataConfig(String path, TokenizerType tokenizer, double valFra
     /** Above half, "validation" would be the main part of the corpus: surely a typo. */
     public static final double MAX_VAL_FRACTION = 0.5;
 
-    private static final List<String> KEYS = List.of(PATH, TOKENIZER, VAL_FRACTION, SPLIT);
+    private static final List<String> KEYS = List.of(PATH, TOKENIZER, VAL_FRACTION, SPLIT, JSONL_PATH, JSONL_HOLDOUT);
 
     /** The tokenizers this bundle builds. */
     public enum TokenizerType {
@@ -79,6 +89,15 @@ public record TextDataConfig(String path, TokenizerType tokenizer, double valFra
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(tokenizer, "tokenizer");
         Objects.requireNonNull(split, "split");
+        if (!(jsonlHoldout >= 0 && jsonlHoldout < 1)) {
+            throw new IllegalArgumentException(SECTION + JSONL_HOLDOUT + ": " + jsonlHoldout
+                    + " is out of range; allowed: a number in [0, 1)");
+        }
+    }
+
+    /** A plain corpus, without a JSONL set. */
+    public TextDataConfig(String path, TokenizerType tokenizer, double valFraction, Split split) {
+        this(path, tokenizer, valFraction, split, null, 0);
     }
 
     /**
@@ -102,7 +121,35 @@ public record TextDataConfig(String path, TokenizerType tokenizer, double valFra
                 path(section.get(PATH)),
                 choice(TOKENIZER, section.get(TOKENIZER), TokenizerType.values(), TokenizerType::key, TokenizerType.CHAR),
                 valFraction(section.get(VAL_FRACTION)),
-                choice(SPLIT, section.get(SPLIT), Split.values(), Split::key, Split.TAIL));
+                choice(SPLIT, section.get(SPLIT), Split.values(), Split::key, Split.TAIL),
+                jsonlPath(section.get(JSONL_PATH)),
+                jsonlHoldout(section.get(JSONL_HOLDOUT), section.get(JSONL_PATH) != null));
+    }
+
+    private static String jsonlPath(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof String path) || path.isBlank()) {
+            throw new IllegalArgumentException(SECTION + JSONL_PATH + ": " + Values.show(value) + " is not a path; "
+                    + "expected a JSONL file with a \"text\" field per line (gzip read as is)");
+        }
+        return path;
+    }
+
+    private static double jsonlHoldout(Object value, boolean withJsonl) {
+        if (value == null) {
+            return 0;
+        }
+        if (!withJsonl) {
+            throw new IllegalArgumentException(SECTION + JSONL_HOLDOUT + ": only means something with "
+                    + SECTION + JSONL_PATH);
+        }
+        if (!(value instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() < 1)) {
+            throw new IllegalArgumentException(SECTION + JSONL_HOLDOUT + ": " + Values.show(value)
+                    + " is not allowed; expected a number in [0, 1): the fine-tuning run's data.val_fraction");
+        }
+        return n.doubleValue();
     }
 
     private static String path(Object value) {

@@ -122,6 +122,25 @@ class ClassificationJsonlTest {
     }
 
     @Test
+    void withOptionalLabelsALabelMayBeMissingButIsStillCheckedWhenThere() throws IOException {
+        Path file = write("texts.jsonl", """
+                {"text": "no label here"}
+                {"text": "labelled", "label": "spam"}
+                {"text": "null label", "label": null}
+                """);
+        assertThat(ClassificationJsonl.read(file, ClassificationJsonl.Labels.OPTIONAL)).containsExactly(
+                new ClassificationExample(1, null, "no label here", null),
+                new ClassificationExample(2, null, "labelled", "spam"),
+                new ClassificationExample(3, null, "null label", null));
+        Path bad = write("bad-texts.jsonl", "{\"text\": \"a\"}\n{\"label\": \"spam\"}\n{\"text\": \"c\", \"label\": 1}\n");
+        assertThatThrownBy(() -> ClassificationJsonl.read(bad, ClassificationJsonl.Labels.OPTIONAL))
+                .hasMessageStartingWith(bad + " line 2: ").hasMessageContaining("field \"text\" is missing");
+        Path badLabel = write("bad-label.jsonl", "{\"text\": \"a\"}\n{\"text\": \"c\", \"label\": 1}\n");
+        assertThatThrownBy(() -> ClassificationJsonl.read(badLabel, ClassificationJsonl.Labels.OPTIONAL))
+                .hasMessageStartingWith(badLabel + " line 2: ").hasMessageContaining("field \"label\" must be a string");
+    }
+
+    @Test
     void aRepeatedFieldIsAnError() throws IOException {
         assertLineError("{\"text\": \"a\", \"label\": \"x\", \"label\": \"y\"}", 2, "Duplicate field 'label'");
     }

@@ -48,7 +48,7 @@ class TextDataConfigTest {
     @Test
     void unknownKeysAreNamedWithTheAllowedOnes() {
         assertRejected(Map.of("path", "a", "val_frac", 0.1),
-                "data.val_frac: unknown key; allowed keys: path, tokenizer, val_fraction, split");
+                "data.val_frac: unknown key; allowed keys: path, tokenizer, val_fraction, split, jsonl_path, jsonl_holdout");
     }
 
     @Test

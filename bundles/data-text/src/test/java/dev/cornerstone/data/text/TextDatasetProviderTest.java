@@ -52,6 +52,49 @@ class TextDatasetProviderTest {
     }
 
     @Test
+    void theTextsOfAJsonlSetFollowTheCorpusLeavingOutItsHeldOutRecords() throws IOException {
+        write("corpus.txt", "abc");
+        var lines = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            lines.append("{\"id\": \"m").append(i).append("\", \"text\": \"mail ").append(i)
+                    .append(" \u00e9\"").append(i % 2 == 0 ? ", \"label\": \"ham\"" : "").append("}\n");
+        }
+        write("mails.jsonl", lines.toString());
+        Dataset data = provider.open(Map.of("path", "corpus.txt", "val_fraction", 0, "jsonl_path", "mails.jsonl",
+                "jsonl_holdout", 0.25), dir);
+        String text = data.tokenizer().decode(data.train());
+        var kept = new StringBuilder("abc");
+        int heldOut = 0;
+        for (int i = 0; i < 40; i++) {
+            if (ClassificationSplit.position("m" + i) < 0.25) {
+                heldOut++;
+                assertThat(text).doesNotContain("mail " + i + " ");
+            } else {
+                kept.append("\nmail ").append(i).append(" \u00e9");
+            }
+        }
+        assertThat(heldOut).as("the hash split held some out").isBetween(3, 20);
+        assertThat(text).isEqualTo(kept.toString());
+        assertThat(data.tokenizer().encode("\u00e9")).as("the mails' characters are in the vocabulary")
+                .doesNotContain(data.tokenizer().vocabSize() - 1);
+        assertThat(data.source()).contains("the text of " + (40 - heldOut) + " records of").contains(heldOut + " held out");
+    }
+
+    @Test
+    void aBadJsonlSetNamesTheKeyTheFileAndTheLine() throws IOException {
+        write("corpus.txt", "abc");
+        write("mails.jsonl", "{\"text\": \"a\"}\n{\"subject\": \"no text\"}\n");
+        assertThatThrownBy(() -> provider.open(Map.of("path", "corpus.txt", "jsonl_path", "mails.jsonl"), dir))
+                .hasMessageStartingWith("data.jsonl_path: " + dir.resolve("mails.jsonl") + " line 2: ")
+                .hasMessageContaining("\"text\" is missing");
+        assertThatThrownBy(() -> provider.open(Map.of("path", "corpus.txt", "jsonl_holdout", 0.2), dir))
+                .hasMessageContaining("data.jsonl_holdout: only means something with data.jsonl_path");
+        assertThatThrownBy(() -> provider.open(Map.of("path", "corpus.txt", "jsonl_path", "mails.jsonl",
+                "jsonl_holdout", 1.5), dir))
+                .hasMessageContaining("data.jsonl_holdout: 1.5 (Double) is not allowed");
+    }
+
+    @Test
     void noValidationWithFractionZero() throws IOException {
         write("tiny.txt", "ab");
         Dataset data = provider.open(Map.of("path", "tiny.txt", "val_fraction", 0), dir);

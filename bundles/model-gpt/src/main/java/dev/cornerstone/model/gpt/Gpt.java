@@ -7,6 +7,7 @@ import java.util.SequencedMap;
 import dev.cornerstone.api.autograd.Ops;
 import dev.cornerstone.api.autograd.Var;
 import dev.cornerstone.api.backend.ComputeBackend;
+import dev.cornerstone.api.model.HiddenStates;
 import dev.cornerstone.api.model.Model;
 import dev.cornerstone.api.tensor.DType;
 import dev.cornerstone.api.tensor.Shape;
@@ -21,14 +22,15 @@ import dev.cornerstone.core.nn.ParamSet;
  * A GPT-2-style decoder (Radford et al. 2019), read top to bottom as the paper:
  * token and learned position embeddings, {@code n_layer} pre-LayerNorm blocks
  * ({@code x + attn(ln_1(x))}, then {@code x + mlp(ln_2(x))}), a final LayerNorm and a head
- * tied to the token embedding. Parameter names are GPT-2's ({@code wte.weight},
+ * tied to the token embedding; {@link #hiddenStates} is the same pass without that head, for
+ * task heads such as a classifier. Parameter names are GPT-2's ({@code wte.weight},
  * {@code h.0.attn.c_attn.weight}, {@code ln_f.weight}, ...), with torch.nn.Linear's
  * (out, in) weight layout, as nanoGPT's state_dict.
  *
  * <p>Initialisation as GPT-2: weights N(0, 0.02), the residual projections ({@code c_proj})
  * N(0, 0.02/sqrt(2 n_layer)), biases zero, LayerNorm weights one.
  */
-public final class Gpt implements Model {
+public final class Gpt implements Model, HiddenStates {
 
     private final GptConfig cfg;
     private final ParamSet p;
@@ -87,6 +89,18 @@ public final class Gpt implements Model {
     /** ids I32 (B, T) with T ≤ block_size, to logits (B, T, V). */
     @Override
     public Var forward(Ops ops, Tensor ids) {
+        Var x = hiddenStates(ops, ids);                         // (B, T, C)
+        return ops.linear(x, wte.weight(ops, p));               // (B, T, V), tied to wte
+    }
+
+    @Override
+    public int hiddenSize() {
+        return cfg.nEmbd();
+    }
+
+    /** ids I32 (B, T) with T ≤ block_size, to the final LayerNorm's output (B, T, C). */
+    @Override
+    public Var hiddenStates(Ops ops, Tensor ids) {
         Shape s = ids.shape();
         if (s.rank() != 2 || s.dim(1) > cfg.blockSize() || s.dim(1) < 1) {
             throw new IllegalArgumentException("gpt: ids must be (B, T) with 1 ≤ T ≤ block_size " + cfg.blockSize()
@@ -100,8 +114,7 @@ public final class Gpt implements Model {
             x = ops.add(x, attn[l].forward(ops, p, ln1[l].forward(ops, p, x)));
             x = ops.add(x, mlp[l].forward(ops, p, ln2[l].forward(ops, p, x)));
         }
-        x = lnF.forward(ops, p, x);
-        return ops.linear(x, wte.weight(ops, p));               // (B, T, V), tied to wte
+        return lnF.forward(ops, p, x);                          // (B, T, C)
     }
 
     private Tensor positions(Ops ops, int t) {

@@ -53,6 +53,17 @@ public interface Ops {
     /** Inverted dropout with probability {@code p} while training; the identity otherwise. */
     Var dropout(Var x, float p);
 
+    /** {@code alpha * x}. */
+    Var scale(Var x, float alpha);
+
+    /**
+     * Weighted sum over time: x (B, T, C) and constant weights (F32, (B, T)) to (B, C),
+     * {@code out[b] = sum_t weights[b, t] * x[b, t]}. Pooling a sequence into one vector is
+     * this op: mean pooling has weights 1/len over a row's tokens, last-token pooling a single
+     * 1 at its last token.
+     */
+    Var pool(Var x, Tensor weights);
+
     /** The same values seen with another shape of the same size (no copy). */
     Var reshape(Var x, Shape shape);
 

@@ -1,5 +1,7 @@
 package dev.cornerstone.api.backend;
 
+import java.util.List;
+
 import org.osgi.annotation.versioning.ConsumerType;
 
 import dev.cornerstone.api.tensor.DType;
@@ -29,6 +31,24 @@ public interface ComputeBackend {
 
     /** What it computes on, for people: for example {@code "CPU, 2 threads, OpenBLAS 0.3.21"}. */
     String device();
+
+    /**
+     * Every device this backend found and could compute on, for people, one line each, the one it
+     * uses among them (for example every OpenCL device of every platform). By default just
+     * {@link #device()}.
+     */
+    default List<String> devices() {
+        return List.of(device());
+    }
+
+    /**
+     * Whether it computes on an accelerator (a GPU, or an OpenCL accelerator) rather than on the
+     * host's CPU cores. {@code backend.name: auto} takes an accelerated backend first and otherwise
+     * {@code cpu}, which beats a CPU OpenCL device such as PoCL on the same cores.
+     */
+    default boolean accelerated() {
+        return false;
+    }
 
     /** Whether this backend implements {@code kernel}. */
     default boolean supports(Kernel kernel) {

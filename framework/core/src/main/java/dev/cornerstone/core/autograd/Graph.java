@@ -81,7 +81,9 @@ public final class Graph implements Ops {
     }
 
     private Node result(Shape shape, boolean requiresGrad) {
-        return new Node(tape.allocate(shape, DType.F32), requiresGrad, null);
+        // the op about to record its backward step has index stepCount(): its output's gradient
+        // is read by that step and by none before it, so it can go right after
+        return new Node(tape.allocate(shape, DType.F32), requiresGrad, null, tape.stepCount());
     }
 
     private static Node node(Var v) {
@@ -178,6 +180,46 @@ public final class Graph implements Ops {
         be.geluForward(x.value(), out.value());
         if (out.requiresGrad()) {
             tape.record(() -> be.geluBackward(x.value(), out.gradOn(tape), x.gradOn(tape)));
+        }
+        return out;
+    }
+
+    @Override
+    public Var scale(Var xv, float alpha) {
+        Node x = node(xv);
+        if (!Float.isFinite(alpha)) {
+            throw new IllegalArgumentException("scale: alpha " + alpha + " is not a finite number");
+        }
+        Node out = result(x.shape(), x.requiresGrad());
+        be.scale(x.value(), alpha, out.value());
+        if (out.requiresGrad()) {
+            tape.record(() -> be.axpy(alpha, out.gradOn(tape), x.gradOn(tape))); // dx += alpha * dout
+        }
+        return out;
+    }
+
+    // ---- pooling ---------------------------------------------------------------------------
+
+    @Override
+    public Var pool(Var xv, Tensor weights) {
+        Node x = node(xv);
+        Shape xs = x.shape();
+        if (xs.rank() != 3) {
+            throw new IllegalArgumentException("pool: x must be (B, T, C), got " + xs);
+        }
+        int b = xs.dim(0), t = xs.dim(1), c = xs.dim(2);
+        if (weights.dtype() != DType.F32 || !weights.shape().equals(Shape.of(b, t))) {
+            throw new IllegalArgumentException("pool: weights must be F32 (" + b + ", " + t + ") for x " + xs + ", got "
+                    + weights.dtype() + " " + weights.shape());
+        }
+        checkOwned("pool weights", weights);
+        Node out = result(Shape.of(b, c), x.requiresGrad());   // (B, C)
+        // out_b (1, C) = w_b (1, T) · x_b (T, C), for each b
+        be.gemm(false, false, b, 1, c, t, 1f, weights, 0, t, x.value(), 0, (long) t * c, 0f, out.value(), 0, c);
+        if (out.requiresGrad()) {
+            // dx_b (T, C) += w_b^T (T, 1) · dout_b (1, C)
+            tape.record(() -> be.gemm(true, false, b, t, c, 1, 1f, weights, 0, t, out.gradOn(tape), 0, c, 1f,
+                    x.gradOn(tape), 0, (long) t * c));
         }
         return out;
     }

@@ -12,11 +12,18 @@ final class Node implements Var {
     private final Tensor value;
     private final boolean requiresGrad;
     private Tensor grad;
+    /** The backward step after which a tape-made gradient is freed; -1: kept until the tape closes. */
+    private final int releaseAfter;
 
     Node(Tensor value, boolean requiresGrad, Tensor grad) {
+        this(value, requiresGrad, grad, -1);
+    }
+
+    Node(Tensor value, boolean requiresGrad, Tensor grad, int releaseAfter) {
         this.value = value;
         this.requiresGrad = requiresGrad;
         this.grad = grad;
+        this.releaseAfter = releaseAfter;
     }
 
     @Override
@@ -37,7 +44,8 @@ final class Node implements Var {
     /** The gradient, allocated on {@code tape} when first needed. */
     Tensor gradOn(Tape tape) {
         if (grad == null) {
-            grad = tape.allocate(value.shape(), value.dtype());
+            grad = releaseAfter >= 0 ? tape.allocateReleasedAfter(value.shape(), value.dtype(), releaseAfter)
+                    : tape.allocateKept(value.shape(), value.dtype());
         }
         return grad;
     }

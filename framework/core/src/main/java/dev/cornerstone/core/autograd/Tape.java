@@ -14,12 +14,26 @@ import dev.cornerstone.api.tensor.Tensor;
  * replays the steps in reverse (reverse-mode differentiation, as micrograd's
  * {@code backward()}); {@link #close()} frees the step's memory, so a training step holds
  * exactly its own activations and nothing leaks from one step to the next.
+ *
+ * <p>The backward pass frees memory as it goes, as PyTorch's autograd does: a tensor made
+ * while the op with step index k was being recorded (its output, its saved values, scratch) is
+ * read only by backward steps k and later, which run first, so it is freed right after step k
+ * runs; the gradient of an op's output goes after that op's step, and a tensor made inside a
+ * backward step goes after that step. So at any moment of the backward pass only what is still
+ * to be read is alive, not every activation and every gradient of the step. The loss (or the
+ * output given to {@link #backwardFrom}) stays readable until {@link #close()}; any other value
+ * read after backward is closed, and the backend refuses it loudly.
  */
 public final class Tape implements AutoCloseable {
 
     private final ComputeBackend backend;
     private final List<Runnable> steps = new ArrayList<>();
+    /** Tensors kept until close. */
     private final List<Tensor> owned = new ArrayList<>();
+    /** Tensors freed right after backward step i ran, by i. */
+    private final List<List<Tensor>> releasedAfter = new ArrayList<>();
+    /** The backward step running now; -1 outside the backward pass. */
+    private int running = -1;
     private boolean backwardDone;
 
     public Tape(ComputeBackend backend) {
@@ -30,15 +44,60 @@ public final class Tape implements AutoCloseable {
         return backend;
     }
 
-    /** A zero-filled tensor that lives until this tape is closed. */
+    /**
+     * A zero-filled tensor of the op being recorded (or of the backward step running): freed
+     * after that op's backward step, or when the tape closes if backward never runs.
+     */
     public Tensor allocate(Shape shape, DType dtype) {
+        return allocateReleasedAfter(shape, dtype, running >= 0 ? running : steps.size());
+    }
+
+    /** A zero-filled tensor freed right after backward step {@code step}. */
+    Tensor allocateReleasedAfter(Shape shape, DType dtype, int step) {
+        Tensor t = backend.allocate(shape, dtype);
+        while (releasedAfter.size() <= step) {
+            releasedAfter.add(new ArrayList<>());
+        }
+        releasedAfter.get(step).add(t);
+        return t;
+    }
+
+    /** A zero-filled tensor that lives until this tape is closed. */
+    Tensor allocateKept(Shape shape, DType dtype) {
         Tensor t = backend.allocate(shape, dtype);
         owned.add(t);
         return t;
     }
 
+    /** The index the next recorded backward step gets. */
+    int stepCount() {
+        return steps.size();
+    }
+
     void record(Runnable backwardStep) {
         steps.add(backwardStep);
+    }
+
+    /** Runs the backward steps in reverse, freeing what each was the last to read; {@code keep} stays. */
+    private void runBackward(Tensor keep) {
+        try {
+            for (int i = steps.size() - 1; i >= 0; i--) {
+                running = i;
+                steps.get(i).run();
+                if (i < releasedAfter.size()) {
+                    for (Tensor t : releasedAfter.get(i)) {
+                        if (t == keep) {
+                            owned.add(t);
+                        } else {
+                            t.close();
+                        }
+                    }
+                    releasedAfter.get(i).clear();
+                }
+            }
+        } finally {
+            running = -1;
+        }
     }
 
     /**
@@ -54,10 +113,8 @@ public final class Tape implements AutoCloseable {
         }
         Node n = (Node) loss;
         backend.fill(n.gradOn(this), seed);
-        for (int i = steps.size() - 1; i >= 0; i--) {
-            steps.get(i).run();
-        }
         backwardDone = true;
+        runBackward(n.value());
     }
 
     /**
@@ -73,15 +130,13 @@ public final class Tape implements AutoCloseable {
                     + " differ in shape");
         }
         backend.copy(outputGrad, ((Node) output).gradOn(this));
-        for (int i = steps.size() - 1; i >= 0; i--) {
-            steps.get(i).run();
-        }
         backwardDone = true;
+        runBackward(output.value());
     }
 
     /** Tensors this tape holds (for tests). */
     int ownedCount() {
-        return owned.size();
+        return owned.size() + releasedAfter.stream().mapToInt(List::size).sum();
     }
 
     @Override
@@ -90,6 +145,12 @@ public final class Tape implements AutoCloseable {
             t.close();
         }
         owned.clear();
+        for (List<Tensor> l : releasedAfter) {
+            for (Tensor t : l) {
+                t.close();
+            }
+        }
+        releasedAfter.clear();
         steps.clear();
     }
 }

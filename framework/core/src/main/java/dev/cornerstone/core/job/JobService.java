@@ -114,7 +114,11 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
         nodeJobs.stopAll("the node is shutting down");
     }
 
-    /** Backends in order of preference for {@code backend.name: auto}. */
+    /**
+     * Backends in order of preference for {@code backend.name: auto}: the first of them that is
+     * {@linkplain ComputeBackend#accelerated() accelerated}, else {@code cpu}, else the first present
+     * (an OpenCL device on the CPU, such as PoCL, is slower there than the cpu backend).
+     */
     static final List<String> PREFERENCE = List.of("cuda", "opencl", "cpu");
 
     @Override
@@ -189,6 +193,15 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
 
     private ComputeBackend backend(String name) {
         if ("auto".equals(name)) {
+            for (String n : PREFERENCE) {
+                ComputeBackend b = backends.get(n);
+                if (b != null && b.accelerated()) {
+                    return b;
+                }
+            }
+            if (backends.containsKey("cpu")) {
+                return backends.get("cpu");
+            }
             for (String n : PREFERENCE) {
                 if (backends.containsKey(n)) {
                     return backends.get(n);
@@ -358,10 +371,15 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
         }
     }
 
+    /** {@code backends}: name to device, and name to every device the backend found ({@code devices}). */
     private Map<String, Object> backendList() {
         Map<String, Object> m = new LinkedHashMap<>();
-        backends.forEach((name, b) -> m.put(name, b.device()));
-        return Map.of("backends", m);
+        Map<String, Object> d = new LinkedHashMap<>();
+        new java.util.TreeMap<>(backends).forEach((name, b) -> {
+            m.put(name, b.device());
+            d.put(name, List.copyOf(b.devices()));
+        });
+        return Map.of("backends", m, "devices", d);
     }
 
     private static Map<String, String> bundleVersions() {

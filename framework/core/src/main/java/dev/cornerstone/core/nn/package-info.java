@@ -2,7 +2,7 @@
  * Layers built from the autograd ops: Linear, Embedding, LayerNorm, causal self-attention, MLP; and their initialisation.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package dev.cornerstone.core.nn;
 
 import org.osgi.annotation.bundle.Export;

@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The process's peak resident memory, from Linux's /proc/self/status (VmHWM); -1 elsewhere. */
-final class PeakMemory {
+public final class PeakMemory {
 
     private PeakMemory() {
     }
 
-    static long peakRssBytes() {
+    public static long peakRssBytes() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmHWM:")) {

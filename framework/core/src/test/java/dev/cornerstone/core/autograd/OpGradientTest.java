@@ -1,4 +1,4 @@
-package dev.cornerstone.testkit;
+package dev.cornerstone.core.autograd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,9 +17,8 @@ import dev.cornerstone.api.tensor.DType;
 import dev.cornerstone.api.tensor.Shape;
 import dev.cornerstone.api.tensor.Tensor;
 import dev.cornerstone.backend.cpu.CpuBackend;
-import dev.cornerstone.core.autograd.GradStore;
-import dev.cornerstone.core.autograd.Graph;
-import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.testkit.DoubleReference;
+import dev.cornerstone.testkit.GradCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -180,6 +179,28 @@ class OpGradientTest {
     }
 
     @Test
+    void scale() {
+        check("scale", Map.of("x", random(17, 16, 2)), Map.of("x", new int[] {17}),
+                (o, v) -> o.scale(v.get("x"), -2.5f), d -> DoubleReference.scale(d.get("x"), -2.5));
+    }
+
+    @Test
+    void poolWithMeanAndLastTokenWeights() {
+        int b = 3, t = 5, c = 7;
+        // row 0: mean over all 5 tokens; row 1: last token of a 3-token text; row 2: mean over 2 tokens
+        float[] w = {0.2f, 0.2f, 0.2f, 0.2f, 0.2f, 0, 0, 1, 0, 0, 0.5f, 0.5f, 0, 0, 0};
+        Tensor weights = be.allocate(Shape.of(b, t), DType.F32);
+        be.write(weights, 0, w, 0, w.length);
+        try {
+            check("pool", Map.of("x", random(b * t * c, 17, 1)), Map.of("x", new int[] {b, t, c}),
+                    (o, v) -> o.pool(v.get("x"), weights),
+                    d -> DoubleReference.pool(d.get("x"), GradCheck.toDouble(w), b, t, c));
+        } finally {
+            weights.close();
+        }
+    }
+
+    @Test
     void reshapeIsACopyWithItsGradient() {
         check("reshape", Map.of("x", random(12, 15, 1)), Map.of("x", new int[] {3, 4}),
                 (o, v) -> o.reshape(v.get("x"), Shape.of(2, 6)), d -> d.get("x").clone());
@@ -195,6 +216,8 @@ class OpGradientTest {
                     .hasMessageContaining("(4, 5)");
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> g.causalSelfAttention(g.param("x", x), 1))
                     .hasMessageContaining("(B, T, 3C)");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> g.pool(g.param("x", x), w))
+                    .hasMessageContaining("(B, T, C)").hasMessageContaining("(2, 3)");
         }
     }
 }

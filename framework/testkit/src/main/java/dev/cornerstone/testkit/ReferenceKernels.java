@@ -1,4 +1,4 @@
-package dev.cornerstone.backend.cpu;
+package dev.cornerstone.testkit;
 
 /**
  * The plain Java reference of every kernel of {@code ComputeBackend}, on arrays: one obvious
@@ -13,6 +13,11 @@ package dev.cornerstone.backend.cpu;
  * <p>Arguments mirror the {@code ComputeBackend} methods of the same name, with arrays for
  * tensors; like the kernels, these trust their arguments. Backward methods add into their
  * gradient arrays.
+ *
+ * <p>It lives in the test kit, not in a backend, so that every backend's tests (the cpu
+ * backend's included) can hold their kernels to it without a cycle between modules;
+ * {@link ReferenceBackend} runs it behind the {@code ComputeBackend} SPI for the
+ * {@link BackendParitySuite}.
  */
 public final class ReferenceKernels {
 

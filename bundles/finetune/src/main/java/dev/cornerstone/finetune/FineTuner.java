@@ -1,0 +1,179 @@
+package dev.cornerstone.finetune;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SequencedMap;
+
+import dev.cornerstone.api.autograd.Var;
+import dev.cornerstone.api.backend.ComputeBackend;
+import dev.cornerstone.api.optim.Optimizer;
+import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.core.autograd.GradStore;
+import dev.cornerstone.core.autograd.Graph;
+import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.core.train.LrSchedule;
+
+/**
+ * The fine-tuning loop of a classifier on one backend:
+ *
+ * <pre>
+ * for each step:
+ *   batch_size texts (ExampleOrder), forward, cross-entropy against their labels, backward
+ *   clip gradients to grad_clip by global norm (if > 0)
+ *   optimizer step on the trainable parameters only, with the schedule's learning rate; zero gradients
+ * </pre>
+ *
+ * Parameters outside {@code trainable} get no gradient, no optimizer state and no update: they
+ * stay bit for bit as they were. Everything random derives from the seed and the step.
+ */
+final class FineTuner implements AutoCloseable {
+
+    record Config(int batchSize, int steps, float gradClip, long seed, LrSchedule schedule,
+                  FineTuneSpec.Pooling pooling) {
+    }
+
+    /** What one step did. */
+    record StepResult(int step, float trainLoss, float lr, double gradNorm, long tokens, double seconds) {
+        double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+    }
+
+    private final ComputeBackend be;
+    private final Classifier classifier;
+    private final SequencedMap<String, Tensor> trainable;
+    private final Optimizer optimizer;
+    private final TextSet train;
+    private final Config cfg;
+    private final ExampleOrder order;
+    private final GradStore grads;
+    private int step;
+
+    FineTuner(ComputeBackend backend, Classifier classifier, SequencedMap<String, Tensor> trainable,
+              Optimizer optimizer, TextSet train, Config cfg) {
+        this.be = backend;
+        this.classifier = classifier;
+        this.trainable = trainable;
+        this.optimizer = optimizer;
+        this.train = train;
+        this.cfg = cfg;
+        this.order = new ExampleOrder(train.size(), cfg.batchSize(), cfg.seed());
+        this.grads = new GradStore(backend, trainable::containsKey);
+    }
+
+    int step() {
+        return step;
+    }
+
+    boolean done() {
+        return step >= cfg.steps();
+    }
+
+    /** The index of the next batch: the data position a checkpoint records. */
+    long dataPosition() {
+        return step;
+    }
+
+    StepResult trainStep() {
+        long t0 = System.nanoTime();
+        int s = step + 1;
+        float loss;
+        long tokens;
+        try (TextSet.Batch batch = train.batch(be, order.batch(step), cfg.pooling()); Tape tape = new Tape(be)) {
+            Graph g = new Graph(be, tape, grads, true, cfg.seed() * 1_000_003L + (long) s * 131L);
+            Var l = g.crossEntropy(classifier.logits(g, batch.ids(), batch.weights()), batch.labels());
+            tape.backward(l, 1f);
+            loss = Graph.scalar(l);
+            tokens = batch.tokens();
+        }
+        double norm = grads.globalNorm();
+        if (cfg.gradClip() > 0 && norm > cfg.gradClip()) {
+            grads.scale((float) (cfg.gradClip() / (norm + 1e-6)));
+        }
+        float lr = cfg.schedule().at(s);
+        SequencedMap<String, Tensor> g = new LinkedHashMap<>();
+        for (String name : trainable.keySet()) {
+            Tensor t = grads.grads().get(name);
+            if (t != null) {
+                g.put(name, t);
+            }
+        }
+        optimizer.step(trainable, g, lr);
+        grads.zero();
+        step = s;
+        return new StepResult(s, loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Probabilities and the mean loss of a set, in its order. */
+    record Scores(float[][] probabilities, double loss) {
+        int[] predicted() {
+            int[] p = new int[probabilities.length];
+            for (int i = 0; i < p.length; i++) {
+                float[] row = probabilities[i];
+                for (int k = 1; k < row.length; k++) {
+                    if (row[k] > row[p[i]]) {
+                        p[i] = k;
+                    }
+                }
+            }
+            return p;
+        }
+    }
+
+    /**
+     * Class probabilities (softmax of the logits, in double) for every text of {@code set}, in
+     * batches of {@code batchSize}; the loss counts the labelled texts only.
+     */
+    static Scores score(ComputeBackend be, Classifier classifier, TextSet set, int batchSize,
+                        FineTuneSpec.Pooling pooling) {
+        int n = set.size();
+        int k = classifier.classes();
+        float[][] probs = new float[n][];
+        double lossSum = 0;
+        int labelled = 0;
+        for (int start = 0; start < n; start += batchSize) {
+            int b = Math.min(batchSize, n - start);
+            int[] idx = new int[b];
+            for (int i = 0; i < b; i++) {
+                idx[i] = start + i;
+            }
+            float[] logits = new float[b * k];
+            try (TextSet.Batch batch = set.batch(be, idx, pooling); Tape tape = new Tape(be)) {
+                Var out = classifier.logits(Graph.inference(be, tape), batch.ids(), batch.weights());
+                be.read(out.value(), 0, logits, 0, logits.length);
+            }
+            for (int i = 0; i < b; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < k; c++) {
+                    max = Math.max(max, logits[i * k + c]);
+                }
+                double sum = 0;
+                for (int c = 0; c < k; c++) {
+                    sum += Math.exp(logits[i * k + c] - max);
+                }
+                float[] p = new float[k];
+                for (int c = 0; c < k; c++) {
+                    p[c] = (float) (Math.exp(logits[i * k + c] - max) / sum);
+                }
+                probs[start + i] = p;
+                int label = set.labels()[start + i];
+                if (label >= 0) {
+                    lossSum += -(logits[i * k + label] - max - Math.log(sum));
+                    labelled++;
+                }
+            }
+        }
+        return new Scores(probs, labelled == 0 ? Double.NaN : lossSum / labelled);
+    }
+
+    /** Metrics on a labelled set. */
+    Metrics evaluate(TextSet set, List<String> labels) {
+        Scores s = score(be, classifier, set, cfg.batchSize(), cfg.pooling());
+        return Metrics.of(labels, set.labels(), s.predicted(), s.loss());
+    }
+
+    @Override
+    public void close() {
+        grads.close();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.cornerstone.finetune;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import dev.cornerstone.api.backend.ComputeBackend;
+import dev.cornerstone.api.data.DatasetProvider;
+import dev.cornerstone.api.model.AdapterProvider;
+import dev.cornerstone.api.model.ModelProvider;
+import dev.cornerstone.api.optim.OptimizerProvider;
+
+/**
+ * The services a fine-tuning job uses, by their name property ({@code backend.name},
+ * {@code model.name}, {@code optimizer.name}, {@code dataset.name}, {@code adapter.name}). A
+ * name that is not registered is an error listing the names that are.
+ */
+record Providers(Map<String, ComputeBackend> backends, Map<String, ModelProvider> models,
+                 Map<String, OptimizerProvider> optimizers, Map<String, DatasetProvider> datasets,
+                 Map<String, AdapterProvider> adapters) {
+
+    /** Backends in order of preference for {@code backend.name: auto}, as the job service. */
+    static final List<String> PREFERENCE = List.of("cuda", "opencl", "cpu");
+
+    ComputeBackend backend(String name) {
+        if ("auto".equals(name)) {
+            for (String n : PREFERENCE) {
+                if (backends.containsKey(n)) {
+                    return backends.get(n);
+                }
+            }
+        }
+        return pick(backends, name, "backend.name");
+    }
+
+    ModelProvider model(String name) {
+        return pick(models, name, "model.name");
+    }
+
+    OptimizerProvider optimizer(String name) {
+        return pick(optimizers, name, "optimizer.name");
+    }
+
+    DatasetProvider dataset(String name) {
+        return pick(datasets, name, "dataset.name");
+    }
+
+    AdapterProvider adapter(String name) {
+        return pick(adapters, name, "adapter.name");
+    }
+
+    private static <T> T pick(Map<String, T> byName, String name, String property) {
+        T t = byName.get(name);
+        if (t == null) {
+            String kind = property.substring(0, property.indexOf('.'));
+            throw new IllegalArgumentException(property + ": no " + kind + " named '" + name + "' is registered "
+                    + "(available: " + (byName.isEmpty() ? "none" : String.join(", ", new TreeSet<>(byName.keySet())))
+                    + ")" + ("adapter".equals(kind) ? "; is the bundle dev.cornerstone.lora in system/ or deploy/?" : ""));
+        }
+        return t;
+    }
+}

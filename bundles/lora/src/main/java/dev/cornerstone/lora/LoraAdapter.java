@@ -1,0 +1,129 @@
+package dev.cornerstone.lora;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SequencedMap;
+
+import dev.cornerstone.api.autograd.Ops;
+import dev.cornerstone.api.backend.ComputeBackend;
+import dev.cornerstone.api.model.Adapter;
+import dev.cornerstone.api.tensor.DType;
+import dev.cornerstone.api.tensor.Shape;
+import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.core.nn.NamePattern;
+
+/**
+ * LoRA (Hu et al. 2021): a Linear layer {@code y = x W^T + b} with frozen W (OC, C) becomes
+ *
+ * <pre>
+ * y = x W^T + b + (alpha / r) · dropout(x) A^T B^T      A (r, C), B (OC, r)
+ * </pre>
+ *
+ * so the update of W is the rank-r product {@code (alpha / r) B A}. A starts uniform in
+ * ±1/sqrt(C) (PyTorch's Linear init, as PEFT) and B at zero: the adapted model starts exactly
+ * as the base. Parameters are named as PEFT names them, under the adapted module:
+ * {@code h.0.attn.c_attn.lora_A.weight} and {@code h.0.attn.c_attn.lora_B.weight}.
+ *
+ * <p>An adapted layer is found by its weight: every parameter {@code <module>.weight} of rank 2
+ * whose module a target pattern matches. {@link #merge} folds {@code (alpha / r) B A} into W.
+ */
+final class LoraAdapter implements Adapter {
+
+    /** One adapted Linear layer. */
+    record Module(String name, String weightName, String aName, String bName, Tensor a, Tensor b, int in, int out) {
+    }
+
+    private final ComputeBackend backend;
+    private final LoraConfig config;
+    private final List<Module> modules = new ArrayList<>();
+    private final SequencedMap<String, Tensor> params = new LinkedHashMap<>();
+
+    LoraAdapter(ComputeBackend backend, SequencedMap<String, Tensor> modelParameters, LoraConfig config, long seed) {
+        this.backend = backend;
+        this.config = config;
+        List<String> linearModules = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : modelParameters.entrySet()) {
+            if (e.getKey().endsWith(".weight") && e.getValue().shape().rank() == 2) {
+                linearModules.add(e.getKey().substring(0, e.getKey().length() - ".weight".length()));
+            }
+        }
+        NamePattern.requireEachMatches(LoraConfig.SECTION + ".target_modules", config.targetModules(), linearModules);
+        Random rng = new Random(seed);
+        try {
+            for (String m : linearModules) {
+                if (!NamePattern.any(config.targetModules(), m)) {
+                    continue;
+                }
+                Shape w = modelParameters.get(m + ".weight").shape();
+                int out = w.dim(0), in = w.dim(1);
+                Tensor a = backend.allocate(Shape.of(config.rank(), in), DType.F32);   // (r, C)
+                Tensor b = backend.allocate(Shape.of(out, config.rank()), DType.F32);  // (OC, r), zero
+                float[] init = new float[config.rank() * in];
+                double bound = 1 / Math.sqrt(in);
+                for (int i = 0; i < init.length; i++) {
+                    init[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+                }
+                backend.write(a, 0, init, 0, init.length);
+                Module mod = new Module(m, m + ".weight", m + ".lora_A.weight", m + ".lora_B.weight", a, b, in, out);
+                modules.add(mod);
+                params.put(mod.aName(), a);
+                params.put(mod.bName(), b);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    List<Module> modules() {
+        return modules;
+    }
+
+    LoraConfig loraConfig() {
+        return config;
+    }
+
+    /** The resolved {@code lora} section: what {@link LoraProvider#create} takes to make this adapter again. */
+    @Override
+    public Map<String, Object> config() {
+        return config.toMap();
+    }
+
+    @Override
+    public SequencedMap<String, Tensor> parameters() {
+        return Collections.unmodifiableSequencedMap(params);
+    }
+
+    @Override
+    public Ops apply(Ops ops) {
+        return new LoraOps(ops, this);
+    }
+
+    /** {@code W += (alpha / r) · B (OC, r) · A (r, C)} for every adapted layer. */
+    @Override
+    public void merge(SequencedMap<String, Tensor> modelParameters) {
+        for (Module m : modules) {
+            Tensor w = modelParameters.get(m.weightName());
+            if (w == null || !w.shape().equals(Shape.of(m.out(), m.in()))) {
+                throw new IllegalArgumentException("lora merge: the model has no parameter " + m.weightName() + " of shape ("
+                        + m.out() + ", " + m.in() + ")" + (w == null ? "" : ", it has " + w.shape()));
+            }
+        }
+        for (Module m : modules) {
+            Tensor w = modelParameters.get(m.weightName());
+            backend.gemm(false, false, 1, m.out(), m.in(), config.rank(), config.scale(), m.b(), 0, 0, m.a(), 0, 0,
+                    1f, w, 0, 0);
+        }
+    }
+
+    @Override
+    public void close() {
+        params.values().forEach(Tensor::close);
+        params.clear();
+        modules.clear();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.cornerstone.lora;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.cornerstone.core.config.Settings;
+import dev.cornerstone.core.nn.NamePattern;
+
+/**
+ * The {@code lora} section of a fine-tuning spec (Hu et al. 2021, "LoRA: Low-Rank Adaptation
+ * of Large Language Models"; the names follow Hugging Face PEFT's LoraConfig).
+ *
+ * <pre>
+ * lora:
+ *   rank: 8                          r, the rank of the update B·A (default 8)
+ *   alpha: 16                        the update is scaled by alpha / rank (default 16)
+ *   dropout: 0.0                     dropout on the adapter's input while training (default 0)
+ *   target_modules: [h.*.attn.c_attn]  Linear layers to adapt, as name patterns (default: GPT-2's attention input projection)
+ * </pre>
+ */
+public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules) {
+
+    static final String SECTION = "lora";
+    static final List<String> DEFAULT_TARGETS = List.of("h.*.attn.c_attn");
+
+    public LoraConfig {
+        targetModules = List.copyOf(targetModules);
+    }
+
+    /** {@code alpha / rank}: what B·A is multiplied by. */
+    public float scale() {
+        return (float) (alpha / rank);
+    }
+
+    /** Reads the section; every error names the key ({@code lora.rank}), the value and what is allowed. */
+    public static LoraConfig from(Map<String, Object> section) {
+        Map<String, Object> values = section == null ? Map.of() : section;
+        Settings s = new Settings(SECTION, values);
+        int rank = s.integer("rank", 8, 1, 4096);
+        double alpha = s.number("alpha", 16, 1e-6, 1e6);
+        float dropout = (float) s.number("dropout", 0.0, 0.0, 0.95);
+        List<NamePattern> targets = s.has("target_modules")
+                ? NamePattern.parseAll(SECTION + ".target_modules", values.get("target_modules"))
+                : NamePattern.parseAll(SECTION + ".target_modules", DEFAULT_TARGETS);
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException(SECTION + ".target_modules: an empty list adapts nothing; name at "
+                    + "least one Linear layer, for example h.*.attn.c_attn");
+        }
+        s.finish();
+        return new LoraConfig(rank, alpha, dropout, targets);
+    }
+
+    /** The resolved section, as stored with the adapter. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rank", rank);
+        m.put("alpha", alpha);
+        m.put("dropout", (double) dropout);
+        List<String> t = new ArrayList<>();
+        targetModules.forEach(p -> t.add(p.pattern()));
+        m.put("target_modules", t);
+        return m;
+    }
+}

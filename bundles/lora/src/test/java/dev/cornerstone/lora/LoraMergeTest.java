@@ -1,0 +1,158 @@
+package dev.cornerstone.lora;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import dev.cornerstone.api.autograd.Var;
+import dev.cornerstone.api.model.Adapter;
+import dev.cornerstone.api.model.Model;
+import dev.cornerstone.api.tensor.DType;
+import dev.cornerstone.api.tensor.Shape;
+import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.backend.cpu.CpuBackend;
+import dev.cornerstone.core.autograd.Graph;
+import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.model.gpt.GptProvider;
+import dev.cornerstone.testkit.Tolerances;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Merging on a real GPT: the merged weights equal base + (alpha / r) · B A, computed here in
+ * double precision; untouched parameters stay bit-identical; and the merged model alone gives
+ * the logits that base and adapter gave together.
+ */
+class LoraMergeTest {
+
+    static final Map<String, Object> GPT = Map.of("n_layer", 2, "n_head", 2, "n_embd", 16, "block_size", 8,
+            "vocab_size", 11);
+
+    static float[] read(Tensor t) {
+        float[] v = new float[(int) t.size()];
+        t.backend().read(t, 0, v, 0, v.length);
+        return v;
+    }
+
+    static float[] logits(CpuBackend be, Model model, Adapter adapter, Tensor ids) {
+        try (Tape tape = new Tape(be)) {
+            Graph g = Graph.inference(be, tape);
+            Var out = model.forward(adapter == null ? g : adapter.apply(g), ids);
+            return read(out.value());
+        }
+    }
+
+    @Test
+    void mergedWeightsAreBasePlusScaledBTimesAAndGiveTheSameLogits() {
+        try (CpuBackend be = new CpuBackend(2);
+             Model model = new GptProvider().create(be, GPT, 3);
+             Adapter lora = new LoraProvider().create(be, model.parameters(), Map.of("rank", 4, "alpha", 8,
+                     "dropout", 0.1, "target_modules", List.of("h.*.attn.c_attn", "h.1.mlp.c_fc")), 5);
+             Tensor ids = be.allocate(Shape.of(2, 8), DType.I32)) {
+            assertThat(lora.parameters().keySet()).containsExactly(
+                    "h.0.attn.c_attn.lora_A.weight", "h.0.attn.c_attn.lora_B.weight",
+                    "h.1.attn.c_attn.lora_A.weight", "h.1.attn.c_attn.lora_B.weight",
+                    "h.1.mlp.c_fc.lora_A.weight", "h.1.mlp.c_fc.lora_B.weight");
+            be.writeInts(ids, 0, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 10, 9, 0, 3, 3, 2, 1, 4}, 0, 16);
+            float[] before = logits(be, model, null, ids);
+            assertThat(logits(be, model, lora, ids)).as("B starts at zero: the adapted model starts as the base")
+                    .isEqualTo(before);
+            SplittableRandom rnd = new SplittableRandom(11);
+            for (var e : lora.parameters().entrySet()) {
+                float[] v = new float[(int) e.getValue().size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (rnd.nextDouble() - 0.5);
+                }
+                be.write(e.getValue(), 0, v, 0, v.length);
+            }
+            float[] adapted = logits(be, model, lora, ids);
+            assertThat(adapted).isNotEqualTo(before);
+
+            Map<String, float[]> base = new LinkedHashMap<>();
+            model.parameters().forEach((k, v) -> base.put(k, read(v)));
+            lora.merge(model.parameters());
+
+            double scale = 8.0 / 4;
+            for (var e : model.parameters().entrySet()) {
+                String name = e.getKey();
+                float[] merged = read(e.getValue());
+                String module = name.substring(0, name.length() - ".weight".length());
+                if (!lora.parameters().containsKey(module + ".lora_A.weight")) {
+                    assertThat(merged).as(name + " is not adapted: unchanged").isEqualTo(base.get(name));
+                    continue;
+                }
+                float[] a = read(lora.parameters().get(module + ".lora_A.weight"));
+                float[] b = read(lora.parameters().get(module + ".lora_B.weight"));
+                int out = e.getValue().shape().dim(0), in = e.getValue().shape().dim(1), r = 4;
+                for (int o = 0; o < out; o++) {
+                    for (int i = 0; i < in; i++) {
+                        double ba = 0;
+                        for (int k = 0; k < r; k++) {
+                            ba += (double) b[o * r + k] * a[k * in + i];
+                        }
+                        double expected = base.get(name)[o * in + i] + scale * ba;
+                        assertThat(Tolerances.close(merged[o * in + i], expected, Tolerances.F32_ACCUMULATED, 1e-6))
+                                .as(name + "[" + o + ", " + i + "]: " + merged[o * in + i] + " vs " + expected).isTrue();
+                    }
+                }
+            }
+            float[] mergedLogits = logits(be, model, null, ids);
+            for (int i = 0; i < adapted.length; i++) {
+                assertThat(Tolerances.close(mergedLogits[i], adapted[i], Tolerances.F32_ACCUMULATED, 1e-5))
+                        .as("logit " + i + ": merged " + mergedLogits[i] + ", adapted " + adapted[i]).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void itsConfigMakesTheSameAdapterAgain() {
+        try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3);
+             Adapter first = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
+                     "target_modules", "h.0.mlp"), 5);
+             Adapter again = new LoraProvider().create(be, model.parameters(), first.config(), 5)) {
+            assertThat(first.config()).containsEntry("rank", 2).containsEntry("alpha", 16.0)
+                    .containsEntry("dropout", 0.0).containsEntry("target_modules", List.of("h.0.mlp"));
+            assertThat(again.parameters().keySet()).containsExactlyElementsOf(first.parameters().keySet())
+                    .containsExactly("h.0.mlp.c_fc.lora_A.weight", "h.0.mlp.c_fc.lora_B.weight",
+                            "h.0.mlp.c_proj.lora_A.weight", "h.0.mlp.c_proj.lora_B.weight");
+            for (String name : first.parameters().keySet()) {
+                assertThat(read(again.parameters().get(name))).as(name + ": same seed, same initialisation")
+                        .isEqualTo(read(first.parameters().get(name)));
+            }
+            assertThat(read(first.parameters().get("h.0.mlp.c_fc.lora_B.weight"))).containsOnly(0f);
+        }
+    }
+
+    @Test
+    void badSettingsAreRefusedNamingTheKey() {
+        try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3)) {
+            LoraProvider p = new LoraProvider();
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("rank", 0), 1))
+                    .hasMessageContaining("lora.rank: 0 is not allowed");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("r", 4), 1))
+                    .hasMessageContaining("lora.r is not a known key").hasMessageContaining("rank");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("dropout", 1.0), 1))
+                    .hasMessageContaining("lora.dropout: 1.0 is not allowed");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("target_modules", List.of("h.*.atn")), 1))
+                    .hasMessageContaining("lora.target_modules: 'h.*.atn' matches nothing")
+                    .hasMessageContaining("h.0.attn.c_attn");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("target_modules", List.of()), 1))
+                    .hasMessageContaining("lora.target_modules: an empty list adapts nothing");
+            assertThat(be.liveTensors()).as("a refused adapter leaves nothing behind").isEqualTo(
+                    model.parameters().size());
+        }
+    }
+
+    @Test
+    void anEmbeddingTableCannotBeAdapted() {
+        try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3);
+             Adapter lora = new LoraProvider().create(be, model.parameters(), Map.of("target_modules", "wte"), 1);
+             Tensor ids = be.allocate(Shape.of(1, 4), DType.I32)) {
+            assertThatThrownBy(() -> logits(be, model, lora, ids))
+                    .hasMessageContaining("lora.target_modules: wte is used as an embedding table");
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package dev.cornerstone.cluster.internal;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.cornerstone.cluster.NodeInfo;
+import dev.cornerstone.cluster.collective.CollectiveException;
+import dev.cornerstone.cluster.collective.CollectiveOptions;
+import dev.cornerstone.cluster.collective.Communicator;
+import dev.cornerstone.cluster.collective.Partition;
+import dev.cornerstone.cluster.collective.ReduceOp;
+
+/**
+ * Checks of the cluster's data plane, run on every node of a ring at once (each call is
+ * one rank), as {@code nccl-tests} does for NCCL:
+ *
+ * <ul>
+ *   <li>{@code collective}: a collective over the event bus, timed after a barrier, with
+ *       integer-valued floats so that every result is checked exactly;</li>
+ *   <li>{@code tcp}: plain TCP between the same nodes in the same ring pattern (each node
+ *       sends to its successor while it receives from its predecessor), the limit the event
+ *       bus is measured against.</li>
+ * </ul>
+ *
+ * A failure is an answer ({@code ok: false} and the error), not an exception: a check that
+ * fails has still done its job.
+ */
+final class Diagnostics {
+
+    private final ClusterRuntime runtime;
+
+    Diagnostics(ClusterRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    /**
+     * Request: {@code job}, {@code rank}, {@code nodes} (node id per rank), {@code floats},
+     * optional {@code op} (all-reduce, reduce-scatter, all-gather, broadcast), {@code root},
+     * {@code iterations} (5), {@code warmup} (1), {@code timeoutSeconds}, {@code chunkBytes}.
+     */
+    Map<String, Object> collective(Map<String, Object> req) {
+        String job = Requests.string(req, "job");
+        int rank = Requests.integer(req, "rank", null, 0, 1 << 16);
+        List<String> nodes = Requests.strings(req, "nodes");
+        int world = nodes.size();
+        String op = Requests.string(req, "op", "all-reduce");
+        if (!List.of("all-reduce", "reduce-scatter", "all-gather", "broadcast").contains(op)) {
+            throw new IllegalArgumentException("op '" + op + "' is not one of all-reduce, reduce-scatter, all-gather, "
+                    + "broadcast");
+        }
+        int floats = Requests.integer(req, "floats", null, 0, 1 << 28);
+        int root = Requests.integer(req, "root", 0, 0, world - 1);
+        int iterations = Requests.integer(req, "iterations", 5, 1, 1_000_000);
+        int warmup = Requests.integer(req, "warmup", 1, 0, 10_000);
+        CollectiveOptions options = options(req);
+
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("op", op);
+        out.put("job", job);
+        out.put("rank", rank);
+        out.put("world", world);
+        out.put("floats", floats);
+        out.put("bytes", 4L * floats);
+        out.put("chunkBytes", options.chunkBytes());
+        long t0 = System.nanoTime();
+        Communicator comm = null;
+        try {
+            comm = connect(job, rank, nodes, options);
+            float[] data = new float[floats];
+            float[] token = new float[1];
+            List<Double> seconds = new ArrayList<>();
+            for (int it = 0; it < warmup + iterations; it++) {
+                fill(op, data, rank, world, root, it);
+                await(comm.allReduce(token, ReduceOp.SUM), options); // barrier: time the operation, not the fill
+                long s = System.nanoTime();
+                CompletableFuture<Void> f = switch (op) {
+                    case "all-reduce" -> comm.allReduce(data, 0, floats, ReduceOp.SUM);
+                    case "reduce-scatter" -> comm.reduceScatter(data, 0, floats, ReduceOp.SUM);
+                    case "all-gather" -> comm.allGather(data, 0, floats);
+                    default -> comm.broadcast(data, 0, floats, root);
+                };
+                await(f, options);
+                double took = (System.nanoTime() - s) / 1e9;
+                String wrong = verify(op, data, rank, world, root, it);
+                if (wrong != null) {
+                    throw new IllegalStateException(op + " of " + floats + " floats gave a wrong result on rank " + rank
+                            + " (iteration " + it + "): " + wrong);
+                }
+                if (it >= warmup) {
+                    seconds.add(took);
+                }
+            }
+            double median = median(seconds);
+            double factor = switch (op) {
+                case "all-reduce" -> 2.0 * (world - 1) / world;
+                case "reduce-scatter", "all-gather" -> (world - 1.0) / world;
+                default -> 1.0;
+            };
+            out.put("ok", true);
+            out.put("seconds", seconds);
+            out.put("medianSeconds", median);
+            out.put("algBandwidth", median > 0 ? 4.0 * floats / median : 0);
+            out.put("busBandwidth", median > 0 ? factor * 4.0 * floats / median : 0);
+        } catch (CollectiveException e) {
+            out.put("ok", false);
+            out.put("error", e.getMessage());
+            out.put("peerRank", e.peerRank());
+        } catch (RuntimeException e) {
+            out.put("ok", false);
+            out.put("error", e.getMessage() == null ? e.toString() : e.getMessage());
+        } finally {
+            if (comm != null) {
+                comm.close();
+            }
+        }
+        out.put("elapsedSeconds", (System.nanoTime() - t0) / 1e9);
+        return out;
+    }
+
+    /**
+     * Request: {@code job}, {@code rank}, {@code nodes}, {@code bytes} per iteration,
+     * optional {@code iterations} (5), {@code warmup} (1), {@code timeoutSeconds}. The ring
+     * of communicators is used only to exchange ports and as a barrier.
+     */
+    Map<String, Object> tcp(Map<String, Object> req) {
+        String job = Requests.string(req, "job");
+        int rank = Requests.integer(req, "rank", null, 0, 1 << 16);
+        List<String> nodes = Requests.strings(req, "nodes");
+        int world = nodes.size();
+        long bytes = Requests.integer(req, "bytes", null, 1, Integer.MAX_VALUE);
+        int iterations = Requests.integer(req, "iterations", 5, 1, 1_000_000);
+        int warmup = Requests.integer(req, "warmup", 1, 0, 10_000);
+        CollectiveOptions options = options(req);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("op", "tcp");
+        out.put("job", job);
+        out.put("rank", rank);
+        out.put("world", world);
+        out.put("bytes", bytes);
+        long t0 = System.nanoTime();
+        Communicator comm = null;
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            comm = connect(job, rank, nodes, options);
+            String host = hostOf(nodes.get(rank));
+            server.bind(new InetSocketAddress(host, 0));
+            float[] ports = new float[world]; // ports < 2^24 are exact as floats
+            ports[rank] = ((InetSocketAddress) server.getLocalAddress()).getPort();
+            await(comm.allReduce(ports, ReduceOp.SUM), options);
+            int next = (rank + 1) % world;
+            List<Double> seconds = new ArrayList<>();
+            try (SocketChannel toNext = SocketChannel.open(new InetSocketAddress(hostOf(nodes.get(next)),
+                    (int) ports[next]));
+                 SocketChannel fromPrev = server.accept()) {
+                ByteBuffer sendBuf = ByteBuffer.allocateDirect(1 << 20);
+                ByteBuffer recvBuf = ByteBuffer.allocateDirect(1 << 20);
+                float[] token = new float[1];
+                for (int it = 0; it < warmup + iterations; it++) {
+                    await(comm.allReduce(token, ReduceOp.SUM), options);
+                    long s = System.nanoTime();
+                    CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> pump(toNext, sendBuf, bytes),
+                            runnable -> Thread.ofPlatform().name("cornerstone-tcp-check").daemon().start(runnable));
+                    long got = 0;
+                    while (got < bytes) {
+                        recvBuf.clear();
+                        if (bytes - got < recvBuf.capacity()) {
+                            recvBuf.limit((int) (bytes - got));
+                        }
+                        int r = fromPrev.read(recvBuf);
+                        if (r < 0) {
+                            throw new IOException("rank " + Math.floorMod(rank - 1, world) + " closed the connection");
+                        }
+                        got += r;
+                    }
+                    sent.get(options.timeout().toMillis(), TimeUnit.MILLISECONDS);
+                    if (it >= warmup) {
+                        seconds.add((System.nanoTime() - s) / 1e9);
+                    }
+                }
+            }
+            double median = median(seconds);
+            out.put("ok", true);
+            out.put("seconds", seconds);
+            out.put("medianSeconds", median);
+            out.put("bandwidth", median > 0 ? bytes / median : 0);
+        } catch (CollectiveException e) {
+            out.put("ok", false);
+            out.put("error", e.getMessage());
+        } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
+            out.put("ok", false);
+            out.put("error", "tcp check on rank " + rank + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.put("ok", false);
+            out.put("error", "interrupted");
+        } finally {
+            if (comm != null) {
+                comm.close();
+            }
+        }
+        out.put("elapsedSeconds", (System.nanoTime() - t0) / 1e9);
+        return out;
+    }
+
+    private static void pump(SocketChannel ch, ByteBuffer buf, long bytes) {
+        try {
+            long sent = 0;
+            while (sent < bytes) {
+                buf.clear();
+                if (bytes - sent < buf.capacity()) {
+                    buf.limit((int) (bytes - sent));
+                }
+                while (buf.hasRemaining()) {
+                    sent += ch.write(buf);
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private String hostOf(String nodeId) {
+        for (NodeInfo n : runtime.members()) {
+            if (n.id().equals(nodeId)) {
+                return n.address().substring(0, n.address().lastIndexOf(':'));
+            }
+        }
+        throw new IllegalStateException("node " + nodeId + " is not a member of cluster '" + runtime.clusterName()
+                + "'");
+    }
+
+    private CollectiveOptions options(Map<String, Object> req) {
+        CollectiveOptions d = runtime.collectiveDefaults();
+        int timeout = Requests.integer(req, "timeoutSeconds", (int) d.timeout().toSeconds(), 1, 86_400);
+        int chunk = Requests.integer(req, "chunkBytes", d.chunkBytes(), 4, 256 << 20);
+        if (chunk % 4 != 0) {
+            throw new IllegalArgumentException("chunkBytes " + chunk + " is not a multiple of 4");
+        }
+        return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk);
+    }
+
+    private Communicator connect(String job, int rank, List<String> nodes, CollectiveOptions options) {
+        try {
+            return runtime.communicator(job, rank, nodes, options)
+                    .get(options.connectTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("job '" + job + "' rank " + rank + ": the ring did not form in time");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    /** Waits for {@code f}; the communicator's own timeout fails it first, this one only guards against a bug. */
+    private static void await(CompletableFuture<Void> f, CollectiveOptions options) {
+        try {
+            f.get(options.timeout().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("a collective neither completed nor failed within its timeout + 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    /** A small integer per element, rank and iteration: sums over any world are exact in fp32. */
+    static float value(int i, int rank, int iteration) {
+        return (float) (Math.floorMod(i * 7 + rank * 13 + iteration * 3, 61) - 30);
+    }
+
+    private static void fill(String op, float[] data, int rank, int world, int root, int it) {
+        switch (op) {
+            case "all-gather" -> {
+                java.util.Arrays.fill(data, Float.NaN);
+                int s = Partition.start(data.length, world, rank);
+                for (int i = s, e = s + Partition.size(data.length, world, rank); i < e; i++) {
+                    data[i] = value(i, rank, it);
+                }
+            }
+            case "broadcast" -> {
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = rank == root ? value(i, root, it) : Float.NaN;
+                }
+            }
+            default -> {
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = value(i, rank, it);
+                }
+            }
+        }
+    }
+
+    /** Null when right; else the first wrong element. */
+    private static String verify(String op, float[] data, int rank, int world, int root, int it) {
+        int from = 0;
+        int to = data.length;
+        if (op.equals("reduce-scatter")) {
+            from = Partition.start(data.length, world, rank);
+            to = from + Partition.size(data.length, world, rank);
+        }
+        for (int i = from; i < to; i++) {
+            float want;
+            switch (op) {
+                case "all-reduce", "reduce-scatter" -> {
+                    float sum = 0;
+                    for (int r = 0; r < world; r++) {
+                        sum += value(i, r, it);
+                    }
+                    want = sum;
+                }
+                case "all-gather" -> {
+                    int owner = 0;
+                    while (i >= Partition.start(data.length, world, owner) + Partition.size(data.length, world,
+                            owner)) {
+                        owner++;
+                    }
+                    want = value(i, owner, it);
+                }
+                default -> want = value(i, root, it);
+            }
+            if (data[i] != want) {
+                return "element " + i + " is " + data[i] + ", expected " + want;
+            }
+        }
+        return null;
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(null);
+        int n = s.size();
+        return n == 0 ? 0 : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+}

@@ -1,0 +1,434 @@
+package dev.cornerstone.cluster.collective;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ring schedule with every rank in one JVM, on one local Vert.x (messages are delivered
+ * through the codec's {@code transform}, each rank on its own event loop). Sizes include 0,
+ * 1, fewer elements than ranks, primes and sizes that the world and the chunk size do not
+ * divide; chunks are tiny so that every segment is cut into many pieces.
+ */
+class RingCollectivesTest {
+
+    static Vertx vertx;
+    static int jobs;
+
+    @BeforeAll
+    static void startVertx() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stopVertx() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    static final CollectiveOptions SMALL_CHUNKS = CollectiveOptions.DEFAULTS.withChunkBytes(4 * 5)
+            .withTimeout(Duration.ofSeconds(20)).withConnectTimeout(Duration.ofSeconds(10));
+
+    static List<Communicator> ring(int world, CollectiveOptions options) throws Exception {
+        String job = "test-" + (++jobs);
+        List<CompletableFuture<Communicator>> fs = new ArrayList<>();
+        for (int r = 0; r < world; r++) {
+            fs.add(Communicators.create(vertx, job, r, world, options));
+        }
+        List<Communicator> out = new ArrayList<>();
+        for (CompletableFuture<Communicator> f : fs) {
+            out.add(f.get(20, TimeUnit.SECONDS));
+        }
+        return out;
+    }
+
+    static void closeAll(List<Communicator> ring) {
+        ring.forEach(Communicator::close);
+    }
+
+    /** Small integers: any sum over ranks is exact in fp32, so results compare bit for bit. */
+    static float[][] integerInputs(Random rnd, int world, int n) {
+        float[][] x = new float[world][n];
+        for (int r = 0; r < world; r++) {
+            for (int i = 0; i < n; i++) {
+                x[r][i] = rnd.nextInt(201) - 100;
+            }
+        }
+        return x;
+    }
+
+    static void runAll(List<Communicator> ring, BiFunction<Communicator, Integer, CompletableFuture<Void>> op)
+            throws Exception {
+        List<CompletableFuture<Void>> fs = new ArrayList<>();
+        for (int r = 0; r < ring.size(); r++) {
+            fs.add(op.apply(ring.get(r), r));
+        }
+        for (CompletableFuture<Void> f : fs) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static final int[] SIZES = {0, 1, 2, 3, 5, 7, 13, 31, 64, 97, 1000, 4099};
+
+    @Test
+    void allReduceSumEqualsTheSumOnEveryRank() throws Exception {
+        Random rnd = new Random(1);
+        for (int world = 1; world <= 5; world++) {
+            List<Communicator> ring = ring(world, SMALL_CHUNKS);
+            try {
+                for (int n : SIZES) {
+                    float[][] x = integerInputs(rnd, world, n);
+                    float[] want = new float[n];
+                    for (float[] xr : x) {
+                        for (int i = 0; i < n; i++) {
+                            want[i] += xr[i];
+                        }
+                    }
+                    float[][] data = copy(x);
+                    runAll(ring, (c, r) -> c.allReduce(data[r], 0, n, ReduceOp.SUM));
+                    for (int r = 0; r < world; r++) {
+                        assertThat(data[r]).as("world %d, n %d, rank %d", ring.size(), n, r).containsExactly(want);
+                    }
+                }
+            } finally {
+                closeAll(ring);
+            }
+        }
+    }
+
+    @Test
+    void allReduceOfRealValuesIsCloseToTheSumAndBitwiseEqualAcrossRanks() throws Exception {
+        Random rnd = new Random(2);
+        int world = 4;
+        int n = 10_007;
+        List<Communicator> ring = ring(world, CollectiveOptions.DEFAULTS.withChunkBytes(4 * 333));
+        try {
+            float[][] x = new float[world][n];
+            double[] want = new double[n];
+            for (int r = 0; r < world; r++) {
+                for (int i = 0; i < n; i++) {
+                    x[r][i] = (float) rnd.nextGaussian();
+                    want[i] += x[r][i];
+                }
+            }
+            float[][] data = copy(x);
+            runAll(ring, (c, r) -> c.allReduce(data[r], ReduceOp.AVG));
+            for (int i = 0; i < n; i++) {
+                assertThat((double) data[0][i]).isCloseTo(want[i] / world, org.assertj.core.data.Offset.offset(1e-6));
+            }
+            for (int r = 1; r < world; r++) {
+                assertThat(data[r]).as("rank %d equals rank 0 bit for bit", r).containsExactly(data[0]);
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void allReduceOfASubrangeLeavesTheRestAlone() throws Exception {
+        List<Communicator> ring = ring(3, SMALL_CHUNKS);
+        try {
+            float[][] data = new float[3][20];
+            for (int r = 0; r < 3; r++) {
+                java.util.Arrays.fill(data[r], r + 1);
+            }
+            runAll(ring, (c, r) -> c.allReduce(data[r], 5, 11, ReduceOp.SUM));
+            for (int r = 0; r < 3; r++) {
+                for (int i = 0; i < 20; i++) {
+                    assertThat(data[r][i]).as("rank %d element %d", r, i).isEqualTo(i >= 5 && i < 16 ? 6f : r + 1);
+                }
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void reduceScatterLeavesEachRankItsReducedSegment() throws Exception {
+        Random rnd = new Random(3);
+        for (int world = 2; world <= 4; world++) {
+            List<Communicator> ring = ring(world, SMALL_CHUNKS);
+            try {
+                for (int n : SIZES) {
+                    float[][] x = integerInputs(rnd, world, n);
+                    float[][] data = copy(x);
+                    runAll(ring, (c, r) -> c.reduceScatter(data[r], 0, n, ReduceOp.AVG));
+                    for (int r = 0; r < world; r++) {
+                        int s = Partition.start(n, world, r);
+                        for (int i = s; i < s + Partition.size(n, world, r); i++) {
+                            float sum = 0;
+                            for (float[] xr : x) {
+                                sum += xr[i];
+                            }
+                            assertThat(data[r][i]).as("world %d n %d rank %d element %d", world, n, r, i)
+                                    .isEqualTo(sum * (1f / world));
+                        }
+                    }
+                }
+            } finally {
+                closeAll(ring);
+            }
+        }
+    }
+
+    @Test
+    void allGatherGivesEveryRankEverySegment() throws Exception {
+        for (int world = 1; world <= 5; world++) {
+            List<Communicator> ring = ring(world, SMALL_CHUNKS);
+            try {
+                for (int n : SIZES) {
+                    float[][] data = new float[world][n];
+                    float[] want = new float[n];
+                    for (int r = 0; r < world; r++) {
+                        java.util.Arrays.fill(data[r], Float.NaN);
+                        int s = Partition.start(n, world, r);
+                        for (int i = s; i < s + Partition.size(n, world, r); i++) {
+                            data[r][i] = 1000 * r + i;
+                            want[i] = 1000 * r + i;
+                        }
+                    }
+                    runAll(ring, (c, r) -> c.allGather(data[r], 0, n));
+                    for (int r = 0; r < world; r++) {
+                        assertThat(data[r]).as("world %d n %d rank %d", world, n, r).containsExactly(want);
+                    }
+                }
+            } finally {
+                closeAll(ring);
+            }
+        }
+    }
+
+    @Test
+    void broadcastFromEveryRoot() throws Exception {
+        int world = 4;
+        List<Communicator> ring = ring(world, SMALL_CHUNKS);
+        try {
+            for (int root = 0; root < world; root++) {
+                for (int n : SIZES) {
+                    float[][] data = new float[world][n];
+                    for (int r = 0; r < world; r++) {
+                        for (int i = 0; i < n; i++) {
+                            data[r][i] = r == root ? i * 0.5f + root : -1;
+                        }
+                    }
+                    float[] want = data[root].clone();
+                    int fromRoot = root;
+                    runAll(ring, (c, r) -> c.broadcast(data[r], 0, n, fromRoot));
+                    for (int r = 0; r < world; r++) {
+                        assertThat(data[r]).as("root %d n %d rank %d", root, n, r).containsExactly(want);
+                    }
+                }
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void manyOperationsInFlightAtOnceStayApart() throws Exception {
+        // Gradient buckets: each rank issues every bucket's all-reduce without waiting, in the same order.
+        int world = 3;
+        int buckets = 8;
+        List<Communicator> ring = ring(world, SMALL_CHUNKS);
+        try {
+            Random rnd = new Random(4);
+            float[][][] data = new float[world][buckets][];
+            float[][] want = new float[buckets][];
+            for (int b = 0; b < buckets; b++) {
+                int n = 1 + rnd.nextInt(300);
+                want[b] = new float[n];
+                for (int r = 0; r < world; r++) {
+                    data[r][b] = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        data[r][b][i] = rnd.nextInt(50);
+                        want[b][i] += data[r][b][i];
+                    }
+                }
+            }
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                for (int b = 0; b < buckets; b++) {
+                    all.add(ring.get(r).allReduce(data[r][b], ReduceOp.SUM));
+                }
+            }
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            for (int r = 0; r < world; r++) {
+                for (int b = 0; b < buckets; b++) {
+                    assertThat(data[r][b]).as("rank %d bucket %d", r, b).containsExactly(want[b]);
+                }
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void theCallerMayReuseItsArrayTheMomentItsFutureCompletes() throws Exception {
+        // Each rank overwrites its array inside the completion callback, before anything else
+        // can run on that thread: nothing it sent may still be waiting to be copied.
+        int world = 3;
+        int n = 1000;
+        List<Communicator> ring = ring(world, SMALL_CHUNKS);
+        try {
+            for (int root = 0; root < world; root++) {
+                float[][] data = new float[world][n];
+                for (int i = 0; i < n; i++) {
+                    data[root][i] = i;
+                }
+                for (int r = 0; r < world; r++) {
+                    if (r != root) {
+                        java.util.Arrays.fill(data[r], Float.NaN);
+                    }
+                }
+                float[][] seen = new float[world][];
+                List<CompletableFuture<Void>> fs = new ArrayList<>();
+                for (int r = 0; r < world; r++) {
+                    int rank = r;
+                    fs.add(ring.get(r).broadcast(data[r], 0, n, root).thenRun(() -> {
+                        seen[rank] = data[rank].clone();
+                        java.util.Arrays.fill(data[rank], -1);
+                    }));
+                }
+                for (CompletableFuture<Void> f : fs) {
+                    f.get(20, TimeUnit.SECONDS);
+                }
+                float[] want = new float[n];
+                for (int i = 0; i < n; i++) {
+                    want[i] = i;
+                }
+                for (int r = 0; r < world; r++) {
+                    assertThat(seen[r]).as("root %d rank %d", root, r).containsExactly(want);
+                }
+            }
+            float[][] data = integerInputs(new Random(9), world, n);
+            float[] want = new float[n];
+            for (float[] x : data) {
+                for (int i = 0; i < n; i++) {
+                    want[i] += x[i];
+                }
+            }
+            float[][] seen = new float[world][];
+            List<CompletableFuture<Void>> fs = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                int rank = r;
+                fs.add(ring.get(r).allReduce(data[r], ReduceOp.SUM).thenRun(() -> {
+                    seen[rank] = data[rank].clone();
+                    java.util.Arrays.fill(data[rank], -1);
+                }));
+            }
+            for (CompletableFuture<Void> f : fs) {
+                f.get(20, TimeUnit.SECONDS);
+            }
+            for (int r = 0; r < world; r++) {
+                assertThat(seen[r]).as("all-reduce rank %d", r).containsExactly(want);
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void mismatchedCallsFailWithAMessageThatSaysSo() throws Exception {
+        List<Communicator> ring = ring(2, SMALL_CHUNKS);
+        try {
+            CompletableFuture<Void> a = ring.get(0).allReduce(new float[10], ReduceOp.SUM);
+            CompletableFuture<Void> b = ring.get(1).broadcast(new float[10], 0, 10, 0);
+            assertThatThrownBy(() -> a.get(20, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(CollectiveException.class)
+                    .hasMessageContaining("every rank must call the same collectives in the same order");
+            assertThatThrownBy(() -> b.get(20, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+            // The ring is broken: later operations fail at once.
+            assertThatThrownBy(() -> ring.get(0).allReduce(new float[1], ReduceOp.SUM).get(5, TimeUnit.SECONDS))
+                    .cause().hasMessageContaining("not started");
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void aRankThatNeverTakesPartTimesOutNamingItsPeer() throws Exception {
+        CollectiveOptions quick = SMALL_CHUNKS.withTimeout(Duration.ofMillis(1500));
+        List<Communicator> ring = ring(3, quick);
+        try {
+            // Ranks 0 and 1 call; rank 2 does not.
+            long t0 = System.nanoTime();
+            CompletableFuture<Void> r0 = ring.get(0).allReduce(new float[100], ReduceOp.SUM);
+            CompletableFuture<Void> r1 = ring.get(1).allReduce(new float[100], ReduceOp.SUM);
+            assertThatThrownBy(() -> r0.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(CollectiveException.class)
+                    .hasMessageContaining("all-reduce #0 of 100 floats on job")
+                    .hasMessageContaining("rank 0 of 3")
+                    .hasMessageContaining("timed out after 1.5 s")
+                    .hasMessageContaining("from rank 2");
+            assertThatThrownBy(() -> r1.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(CollectiveException.class)
+                    .hasMessageContaining("timed out");
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(seconds).as("failed within the timeout plus scheduling slack").isLessThan(5);
+            CollectiveException e = (CollectiveException) catchCause(r0);
+            assertThat(e.peerRank()).isEqualTo(2);
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void aMissingRankFailsTheHandshakeNamingIt() {
+        CollectiveOptions quick = SMALL_CHUNKS.withConnectTimeout(Duration.ofSeconds(1));
+        CompletableFuture<Communicator> lonely = Communicators.create(vertx, "lonely", 0, 2, quick);
+        assertThatThrownBy(() -> lonely.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(CollectiveException.class)
+                .hasMessageContaining("rank 0 of 2").hasMessageContaining("no ring within 1 s")
+                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not answer")
+                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not say hello");
+    }
+
+    @Test
+    void ranksThatDisagreeOnTheWorldRefuseToFormARing() {
+        CollectiveOptions quick = SMALL_CHUNKS.withConnectTimeout(Duration.ofSeconds(3));
+        CompletableFuture<Communicator> a = Communicators.create(vertx, "disagree", 0, 2, quick);
+        CompletableFuture<Communicator> b = Communicators.create(vertx, "disagree", 1, 3, quick);
+        assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).cause().hasMessageContaining("world of");
+        assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    }
+
+    @Test
+    void abortFailsOperationsInFlight() throws Exception {
+        List<Communicator> ring = ring(2, SMALL_CHUNKS);
+        try {
+            CompletableFuture<Void> f = ring.get(0).allReduce(new float[1000], ReduceOp.SUM); // rank 1 never calls
+            ring.get(0).abort("generation 1 started");
+            assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).cause().hasMessageContaining("generation 1 started");
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    private static Throwable catchCause(CompletableFuture<?> f) {
+        try {
+            f.get(10, TimeUnit.SECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
+    private static float[][] copy(float[][] x) {
+        float[][] c = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            c[i] = x[i].clone();
+        }
+        return c;
+    }
+}

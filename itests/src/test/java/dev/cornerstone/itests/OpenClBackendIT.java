@@ -1,0 +1,83 @@
+package dev.cornerstone.itests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The opencl backend as the distribution ships it (in {@code deploy/}), on the machine's OpenCL
+ * platform (PoCL in CI): {@code cornerstone backends} lists it with the devices found, a training
+ * run on it works end to end, and a machine without any OpenCL platform gets one clear warning and
+ * the cpu backend, not stack traces.
+ */
+class OpenClBackendIT {
+
+    @TempDir
+    static Path tmp;
+    static Distribution dist;
+
+    @BeforeAll
+    static void copy() throws Exception {
+        dist = Distribution.copyInto(tmp);
+    }
+
+    @Test
+    void backendsListsTheOpenClDevicesFoundAndTheOneInUse() throws Exception {
+        Distribution.Result r = dist.run(tmp, "backends");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).containsPattern("(?m)^cpu +CPU, ")
+                .containsPattern("(?m)^opencl +\\S.*\\(.*compute units?, .*OpenCL \\d\\.\\d, driver .*platform 0 \".+\"\\)$")
+                .contains("devices found:").containsPattern("(?m)^ +\\[0:\\d+\\] .* -- in use$");
+        assertThat(r.err()).doesNotContain("WARNING").doesNotContain("Exception");
+    }
+
+    @Test
+    void trainingOnOpenClWorksEndToEnd() throws Exception {
+        Path run = tmp.resolve("runs/opencl");
+        Distribution.Result train = dist.run(tmp, "train", "--out", run.toString(), "--set", "backend.name=opencl",
+                "--set", "model.n_layer=1", "--set", "model.n_head=2", "--set", "model.n_embd=32", "--set",
+                "model.block_size=32", "--set", "train.batch_size=8", "--set", "train.steps=20", "--set",
+                "train.eval_every=20", "--set", "train.eval_batches=2", "--set", "train.log_every=1", "--set",
+                "train.checkpoint_every=10", "--set", "train.lr_schedule=constant", "--set", "optimizer.lr=3e-3");
+        assertThat(train.exit()).as(train.toString()).isZero();
+        assertThat(train.out()).contains("on opencl (").contains("step 20/20").contains("Done: 20 steps");
+        JsonNode summary = NodeProcess.JSON.readTree(run.resolve("summary.json").toFile());
+        assertThat(summary.path("backend").asText()).isEqualTo("opencl");
+        assertThat(summary.path("final_val_loss").asDouble()).isLessThan(4.0);          // ln(vocab) is about 4.5
+        Distribution.Result gen = dist.run(tmp, "generate", "--run", run.toString(), "--tokens", "30", "--prompt",
+                "Call me");
+        assertThat(gen.exit()).as(gen.toString()).isZero();
+        assertThat(gen.out().strip()).startsWith("Call me");
+    }
+
+    @Test
+    void withoutAnOpenClPlatformOneWarningSaysWhatToInstall() throws Exception {
+        Path noVendors = Files.createDirectories(tmp.resolve("no-opencl-vendors"));
+        List<String> args = new ArrayList<>(List.of("backends"));
+        ProcessBuilder pb = dist.command(args).directory(tmp.toFile());
+        pb.environment().put("OCL_ICD_VENDORS", noVendors.toString());          // the ICD loader finds no platform
+        Path out = tmp.resolve("no-opencl.out");
+        Path err = tmp.resolve("no-opencl.err");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String stdout = Files.readString(out, StandardCharsets.UTF_8);
+        String stderr = Files.readString(err, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(stdout + stderr).isZero();
+        assertThat(stdout).containsPattern("(?m)^cpu +CPU, ").doesNotContainPattern("(?m)^opencl");
+        assertThat(stderr).contains("the opencl backend is not offered: opencl: no OpenCL device matches")
+                .contains("no OpenCL platform is installed").contains("apt-get install pocl-opencl-icd")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(stderr.split("the opencl backend is not offered", -1)).as("warned once").hasSize(2);
+    }
+}
