@@ -145,7 +145,7 @@ class ClusterIT {
         }
         for (NodeProcess n : nodes) {
             assertThat(n.log()).doesNotContain("ERROR");
-            assertThat(Distribution.withoutIncubatorNotice(n.console())).doesNotContain("WARNING:").doesNotContain("jdk.net.ExtendedSocketOptions");
+            assertThat(Distribution.withoutIncubatorWarning(n.console())).doesNotContain("WARNING:").doesNotContain("jdk.net.ExtendedSocketOptions");
         }
     }
 

@@ -43,7 +43,7 @@ class NodeBootIT {
             assertThat(unhealthy).as("bundles not active, or with a problem").isEmpty();
             assertThat(node.get("/node").path("problems").asLong()).isZero();
             assertThat(node.log()).doesNotContain("ERROR").contains("node started in");
-            assertThat(Distribution.withoutIncubatorNotice(node.console())).doesNotContain("WARNING:"); // no JVM warnings reach the user
+            assertThat(Distribution.withoutIncubatorWarning(node.console())).doesNotContain("WARNING:"); // no JVM warnings reach the user
 
             // The wrapped stack works from inside the container, not only resolves.
             Files.copy(TestBundles.stackProbe(tmp.resolve("jars")), dist.deploy().resolve("stack-probe.jar"));

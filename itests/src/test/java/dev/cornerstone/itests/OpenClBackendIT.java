@@ -38,7 +38,7 @@ class OpenClBackendIT {
         assertThat(r.out()).containsPattern("(?m)^cpu +CPU, ")
                 .containsPattern("(?m)^opencl +\\S.*\\(.*compute units?, .*OpenCL \\d\\.\\d, driver .*platform 0 \".+\"\\)$")
                 .contains("devices found:").containsPattern("(?m)^ +\\[0:\\d+\\] .* -- in use$");
-        assertThat(Distribution.withoutIncubatorNotice(r.err())).doesNotContain("WARNING").doesNotContain("Exception");
+        assertThat(Distribution.withoutIncubatorWarning(r.err())).doesNotContain("WARNING").doesNotContain("Exception");
     }
 
     @Test

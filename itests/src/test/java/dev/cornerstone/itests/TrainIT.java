@@ -55,7 +55,7 @@ class TrainIT {
         Distribution.Result train = dist.run(tmp, args("train", "--out", run.toString(), "--set", "train.steps=40"));
         assertThat(train.exit()).as(train.toString()).isZero();
         assertThat(train.out()).contains("step 40/40").contains("Done: 40 steps").doesNotContain("\r");
-        assertThat(Distribution.withoutIncubatorNotice(train.err())).doesNotContain("WARNING:");
+        assertThat(Distribution.withoutIncubatorWarning(train.err())).doesNotContain("WARNING:");
         for (String f : List.of("spec.json", "tokenizer.json", "metrics.jsonl", "summary.json",
                 "checkpoints/step-000040/manifest.json", "checkpoints/step-000040/model.safetensors")) {
             assertThat(run.resolve(f)).as(f).exists();
