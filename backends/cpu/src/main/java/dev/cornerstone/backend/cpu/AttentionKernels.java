@@ -4,7 +4,6 @@ package dev.cornerstone.backend.cpu;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Causal multi-head self-attention (Vaswani et al., "Attention Is All You Need", 2017), with the
@@ -172,7 +171,7 @@ final class AttentionKernels {
             e.intoMemorySegment(m, off, Vec.NATIVE);
             sum = sum.add(e);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = Vec.sumLanes(sum);
         for (int j = bound; j < n; j++) {
             float e = (float) Math.exp(m.getAtIndex(Tiles.F32, base + j) - max);
             m.setAtIndex(Tiles.F32, base + j, e);

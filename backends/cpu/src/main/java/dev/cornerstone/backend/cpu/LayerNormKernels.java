@@ -7,7 +7,6 @@ import static dev.cornerstone.backend.cpu.Tiles.store;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Layer normalisation over the last dimension (Ba, Kiros and Hinton, "Layer Normalization",
@@ -129,8 +128,8 @@ final class LayerNormKernels {
             sumDnorm = sumDnorm.add(dnorm);
             sumDnormNorm = dnorm.fma(norm, sumDnormNorm);
         }
-        float a = sumDnorm.reduceLanes(VectorOperators.ADD);
-        float b = sumDnormNorm.reduceLanes(VectorOperators.ADD);
+        float a = Vec.sumLanes(sumDnorm);
+        float b = Vec.sumLanes(sumDnormNorm);
         for (int i = bound; i < c; i++) {
             float norm = (x.getAtIndex(F32, base + i) - m) * rs;
             float dnorm = w.getAtIndex(F32, i) * dout.getAtIndex(F32, base + i);

@@ -59,6 +59,24 @@ final class Vec {
         return n - Math.floorMod(n, (long) L);
     }
 
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
+    /**
+     * The sum of {@code v}'s lanes, added in lane order. Not {@code reduceLanes(ADD)}: its order
+     * is unspecified, and the compiled intrinsic (a tree) and the interpreter's fallback (a
+     * loop) round differently, so a result would depend on whether the JIT had compiled the
+     * caller yet; measured as a resumed run's loss leaving the uninterrupted run's by an ulp.
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (int i = 0; i < L; i++) {
+            s += lanes[i];
+        }
+        return s;
+    }
+
     /** {@code sum m[index, index + n)}: whole vectors, then the rest one by one. */
     static float sum(MemorySegment m, long index, int n) {
         FloatVector acc = FloatVector.zero(S);
@@ -66,7 +84,7 @@ final class Vec {
         for (int i = 0; i < bound; i += L) {
             acc = acc.add(FloatVector.fromMemorySegment(S, m, (index + i) * Float.BYTES, NATIVE));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (int i = bound; i < n; i++) {
             s += m.getAtIndex(Tiles.F32, index + i);
         }
@@ -81,7 +99,7 @@ final class Vec {
             acc = FloatVector.fromMemorySegment(S, a, (ai + i) * Float.BYTES, NATIVE)
                     .fma(FloatVector.fromMemorySegment(S, b, (bi + i) * Float.BYTES, NATIVE), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (int i = bound; i < n; i++) {
             s += a.getAtIndex(Tiles.F32, ai + i) * b.getAtIndex(Tiles.F32, bi + i);
         }
@@ -111,7 +129,7 @@ final class Vec {
             FloatVector d = FloatVector.fromMemorySegment(S, m, (index + i) * Float.BYTES, NATIVE).sub(mv);
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (int i = bound; i < n; i++) {
             float d = m.getAtIndex(Tiles.F32, index + i) - mean;
             s += d * d;
