@@ -106,7 +106,7 @@ class FineTuneIT {
         assertThat(r.exit()).as(r.toString()).isZero();
         Path run = dist.root.resolve("runs/spam-lora");
         assertThat(run.resolve("adapter/adapter.safetensors")).exists();
-        assertThat(json(run.resolve("adapter/adapter_config.json")).path("rank").asInt()).isEqualTo(8);
+        assertThat(json(run.resolve("adapter/adapter_config.json")).path("rank").asInt()).isEqualTo(4);
         JsonNode summary = json(run.resolve("summary.json"));
         assertThat(summary.path("trainable_parameters").asLong())
                 .isLessThan(summary.path("total_parameters").asLong() / 5);

@@ -23,7 +23,8 @@ import dev.cornerstone.core.train.LrSchedule;
  *   mode: full              full: every parameter trains | freeze: all but those matching freeze |
  *                           lora: the base stays fixed, LoRA adapters (section lora) train
  *   freeze: [wte, wpe]      mode freeze: parameter-name patterns kept fixed ({@link NamePattern})
- *   pooling: last           last: the hidden state of a text's last token | mean: the mean over its tokens
+ *   pooling: mean           mean: the mean of a text's hidden states | last: the state of its last token (the
+ *                           only one that saw the whole text); mean classified the spam example's mails better
  * model: {name: gpt, ...}   only without finetune.from (the architecture; vocab_size comes from the tokenizer)
  * lora: {rank: 8, ...}      only with mode lora: the adapter's settings (bundle dev.cornerstone.lora)
  * data:
@@ -127,7 +128,7 @@ public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Poo
             throw new IllegalArgumentException("finetune.freeze: mode freeze needs at least one parameter-name pattern "
                     + "to keep fixed, for example [wte, wpe, h.0]");
         }
-        Pooling pooling = Pooling.valueOf(ft.choice("pooling", "last", "last", "mean").toUpperCase(java.util.Locale.ROOT));
+        Pooling pooling = Pooling.valueOf(ft.choice("pooling", "mean", "mean", "last").toUpperCase(java.util.Locale.ROOT));
         ft.finish();
 
         Map<String, Object> model = null;

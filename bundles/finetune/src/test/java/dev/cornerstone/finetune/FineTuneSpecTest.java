@@ -37,7 +37,10 @@ class FineTuneSpecTest {
     void defaultsAndTheResolvedSpecReadsBackTheSame() {
         FineTuneSpec s = FineTuneSpec.from(spec());
         assertThat(s.mode()).isEqualTo(FineTuneSpec.Mode.FULL);
-        assertThat(s.pooling()).isEqualTo(FineTuneSpec.Pooling.LAST);
+        assertThat(s.pooling()).as("as Fixtures.spec says").isEqualTo(FineTuneSpec.Pooling.LAST);
+        Map<String, Object> noPooling = spec();
+        ((Map<String, Object>) noPooling.get("finetune")).remove("pooling");
+        assertThat(FineTuneSpec.from(noPooling).pooling()).as("the default").isEqualTo(FineTuneSpec.Pooling.MEAN);
         assertThat(s.data().maxTokens()).isZero();
         assertThat(s.train().gradClip()).isEqualTo(1.0f);
         assertThat(s.backendName()).isEqualTo("cpu");
