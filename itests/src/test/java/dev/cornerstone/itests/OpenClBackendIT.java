@@ -60,6 +60,19 @@ class OpenClBackendIT {
         assertThat(gen.out().strip()).startsWith("Call me");
     }
 
+    /** PoCL computes on the same cores as the cpu backend, and slower: auto takes cpu unless OpenCL is on a GPU. */
+    @Test
+    void autoTakesTheCpuBackendOverOpenClOnTheCpu() throws Exception {
+        Distribution.Result backends = dist.run(tmp, "backends");
+        boolean openclOnGpu = backends.out().lines().anyMatch(l -> l.startsWith("opencl") && l.contains("(GPU, "));
+        Distribution.Result train = dist.run(tmp, "train", "--out", tmp.resolve("runs/auto").toString(), "--set",
+                "backend.name=auto", "--set", "model.n_layer=1", "--set", "model.n_head=2", "--set", "model.n_embd=32",
+                "--set", "model.block_size=32", "--set", "train.batch_size=4", "--set", "train.steps=2", "--set",
+                "train.eval_every=0", "--set", "train.checkpoint_every=0");
+        assertThat(train.exit()).as(train.toString()).isZero();
+        assertThat(train.out()).contains(openclOnGpu ? "on opencl (" : "on cpu (");
+    }
+
     @Test
     void withoutAnOpenClPlatformOneWarningSaysWhatToInstall() throws Exception {
         Path noVendors = Files.createDirectories(tmp.resolve("no-opencl-vendors"));
@@ -74,7 +87,9 @@ class OpenClBackendIT {
         String stdout = Files.readString(out, StandardCharsets.UTF_8);
         String stderr = Files.readString(err, StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(stdout + stderr).isZero();
-        assertThat(stdout).containsPattern("(?m)^cpu +CPU, ").doesNotContainPattern("(?m)^opencl");
+        assertThat(stdout).containsPattern("(?m)^cpu +CPU, ")
+                .containsPattern("(?m)^opencl +not offered: opencl: no OpenCL device matches")
+                .contains("no OpenCL platform is installed");
         assertThat(stderr).contains("the opencl backend is not offered: opencl: no OpenCL device matches")
                 .contains("no OpenCL platform is installed").contains("apt-get install pocl-opencl-icd")
                 .doesNotContain("Exception").doesNotContain("\tat ");

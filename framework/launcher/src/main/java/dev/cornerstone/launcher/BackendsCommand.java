@@ -29,6 +29,8 @@ final class BackendsCommand implements Callable<Integer> {
                     found.forEach(f -> System.out.printf("%-8s   %s%n", "", f));
                 }
             });
+            jobs.unavailableBackends().forEach((name, reason) -> System.out.printf("%-8s not offered: %s%n", name,
+                    reason.replace("\n", "\n" + " ".repeat(9))));
             return 0;
         }
     }

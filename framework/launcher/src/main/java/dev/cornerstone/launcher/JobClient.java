@@ -44,12 +44,18 @@ final class JobClient implements AutoCloseable {
         return "(&(objectClass=java.util.function.Function)(cornerstone.service=" + service + "))";
     }
 
+    /** The objectClass of compute backends, and the property of a backend's "not offered" marker service. */
+    static final String BACKEND_CLASS = "dev.cornerstone.api.backend.ComputeBackend";
+    static final String UNAVAILABLE = "cornerstone.backend.unavailable";
+
     private final Container container;
     private final Path cmdData;
+    private final Path deployDir;
 
-    private JobClient(Container container, Path cmdData) {
+    private JobClient(Container container, Path cmdData, Path deployDir) {
         this.container = container;
         this.cmdData = cmdData;
+        this.deployDir = deployDir;
     }
 
     static JobClient start(Home home) throws Exception {
@@ -62,7 +68,7 @@ final class JobClient implements AutoCloseable {
             }
         }
         Container c = Container.start(home.withDataDir(cmdData), overrides);
-        return new JobClient(c, cmdData);
+        return new JobClient(c, cmdData, home.deployDir());
     }
 
     /** Waits until a service matching {@code filter} is registered; fails with {@code what} named. */
@@ -120,6 +126,82 @@ final class JobClient implements AutoCloseable {
         return "";
     }
 
+    /**
+     * Waits, at most {@link #PROVIDER_WAIT_MILLIS}, until every jar in {@code deploy/} is a bundle
+     * that started (or has a reported problem) and every active bundle that declares a compute
+     * backend service ({@code Provide-Capability: osgi.service;objectClass=...ComputeBackend}) has
+     * registered it, or a marker saying it offers none ({@value #UNAVAILABLE}). Bundles of
+     * {@code deploy/} start after the container, and a backend may open its device as it
+     * activates: without this wait {@code backends} and {@code backend.name: auto} would see
+     * whichever backends happened to be there first.
+     */
+    void awaitBackends() throws InterruptedException {
+        long deadline = System.nanoTime() + PROVIDER_WAIT_MILLIS * 1_000_000L;
+        while (System.nanoTime() < deadline && !(deployedSettled() && backendsRegistered())) {
+            Thread.sleep(50);
+        }
+    }
+
+    private boolean deployedSettled() {
+        List<Path> jars;
+        try (var s = Files.list(deployDir)) {
+            jars = s.filter(p -> p.getFileName().toString().endsWith(".jar") && !p.getFileName().toString().startsWith("."))
+                    .map(p -> p.toAbsolutePath().normalize()).toList();
+        } catch (java.io.IOException e) {
+            return true;
+        }
+        var rejected = container.problems().rejectedFiles().keySet();
+        for (Path jar : jars) {
+            boolean settled = rejected.contains(jar);
+            for (org.osgi.framework.Bundle b : container.context().getBundles()) {
+                if (jar.equals(DeployedBundles.deployedFile(b, deployDir))) {
+                    settled = b.getState() == org.osgi.framework.Bundle.ACTIVE || BundleProblems.isFragment(b)
+                            || container.problems().problemOf(b) != null;
+                }
+            }
+            if (!settled) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean backendsRegistered(org.osgi.framework.Bundle b) {
+        var refs = b.getRegisteredServices();
+        if (refs != null) {
+            for (var r : refs) {
+                if (r.getProperty(UNAVAILABLE) != null
+                        || java.util.Arrays.asList((String[]) r.getProperty("objectClass")).contains(BACKEND_CLASS)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private boolean backendsRegistered() {
+        for (org.osgi.framework.Bundle b : container.context().getBundles()) {
+            String caps = b.getHeaders().get("Provide-Capability");
+            if (b.getState() == org.osgi.framework.Bundle.ACTIVE && caps != null && caps.contains(BACKEND_CLASS)
+                    && !backendsRegistered(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Backends that declined to offer themselves (no device, for example), by name, with their reason. */
+    Map<String, String> unavailableBackends() throws InvalidSyntaxException {
+        Map<String, String> m = new java.util.TreeMap<>();
+        var refs = container.context().getAllServiceReferences(null, "(" + UNAVAILABLE + "=*)");
+        if (refs != null) {
+            for (var r : refs) {
+                m.put(String.valueOf(r.getProperty(UNAVAILABLE)), String.valueOf(r.getProperty("cornerstone.backend.reason")));
+            }
+        }
+        return m;
+    }
+
     /** Waits for the job service, then for the named providers of a spec's sections. */
     void awaitProviders(String model, String optimizer, String dataset, String backend) throws InterruptedException {
         await(JOBS_FILTER, "job service (bundle dev.cornerstone.core)", JOB_SERVICE_WAIT_MILLIS);
@@ -134,6 +216,9 @@ final class JobClient implements AutoCloseable {
         if (dataset != null) {
             await("(&(objectClass=dev.cornerstone.api.data.DatasetProvider)(dataset.name=" + dataset + "))",
                     "dataset named '" + dataset + "'", PROVIDER_WAIT_MILLIS);
+        }
+        if ("auto".equals(backend)) {
+            awaitBackends();
         }
         if (backend != null) {
             await("auto".equals(backend) ? "(objectClass=dev.cornerstone.api.backend.ComputeBackend)"

@@ -21,9 +21,9 @@ import dev.cornerstone.api.backend.ComputeBackend;
  *
  * <p>It registers the service itself rather than letting DS provide one, so that a machine
  * without a usable OpenCL device gets one clear warning naming what was found and what to
- * install or configure, and no service, instead of a service whose every use fails with a
- * stack trace from the DS runtime (a DS-provided service is created when first used, and
- * creation is retried by every user).
+ * install or configure, and no backend (only a marker, {@value #UNAVAILABLE}, carrying that
+ * reason), instead of a service whose every use fails with a stack trace from the DS runtime (a
+ * DS-provided service is created when first used, and creation is retried by every user).
  */
 @Component(configurationPid = OpenClBackendComponent.PID, immediate = true)
 public final class OpenClBackendComponent {
@@ -51,14 +51,30 @@ public final class OpenClBackendComponent {
         String buildOptions() default "";
     }
 
+    /**
+     * Property of the marker service registered instead of the backend when no device matches
+     * (objectClass {@code java.lang.Object}, with the reason in {@value #REASON}): the launcher waits
+     * for a backend bundle's service or this marker, and {@code cornerstone backends} prints it.
+     */
+    static final String UNAVAILABLE = "cornerstone.backend.unavailable";
+    static final String REASON = "cornerstone.backend.reason";
+
     private final OpenClBackend backend;
-    private final ServiceRegistration<ComputeBackend> registration;
+    private final ServiceRegistration<?> registration;
 
     @Activate
     public OpenClBackendComponent(BundleContext context, Config config) {
-        this.backend = open(config);
-        this.registration = backend == null ? null
-                : context.registerService(ComputeBackend.class, backend, properties(backend));
+        OpenClBackend opened = null;
+        String reason = null;
+        try {
+            opened = new OpenClBackend(optionsOf(config));
+        } catch (DeviceNotFoundException e) {
+            reason = e.getMessage();
+            LOG.warning("the opencl backend is not offered: " + reason);
+        }
+        this.backend = opened;
+        this.registration = opened != null ? context.registerService(ComputeBackend.class, opened, properties(opened))
+                : context.registerService(Object.class.getName(), new Object(), unavailable(reason));
     }
 
     /** The backend the configuration asks for, or null (with one warning) when no device matches. */
@@ -69,6 +85,13 @@ public final class OpenClBackendComponent {
             LOG.warning("the opencl backend is not offered: " + e.getMessage());
             return null;
         }
+    }
+
+    static Dictionary<String, Object> unavailable(String reason) {
+        Dictionary<String, Object> p = new Hashtable<>();
+        p.put(UNAVAILABLE, OpenClBackend.NAME);
+        p.put(REASON, reason);
+        return p;
     }
 
     static OpenClBackend.Options optionsOf(Config config) {
@@ -91,9 +114,7 @@ public final class OpenClBackendComponent {
 
     @Deactivate
     void deactivate() {
-        if (registration != null) {
-            registration.unregister();
-        }
+        registration.unregister();
         if (backend != null) {
             backend.close();
         }

@@ -88,16 +88,50 @@ public class OpenClGemmJmh {
         Collection<RunResult> results = new Runner(new OptionsBuilder().include(OpenClGemmJmh.class.getName() + "\\.")
                 .build()).run();
         String device;
+        java.util.Map<Integer, Double> perCpuSecond = new java.util.HashMap<>();
         try (OpenClBackend be = new OpenClBackend()) {
             device = be.device();
+            for (int size : new int[] {512, 1024, 2048}) {
+                perCpuSecond.put(size, perCpuSecond(be, size));
+            }
         }
         for (RunResult r : results) {
             int size = Integer.parseInt(r.getParams().getParam("n"));
             double ms = r.getPrimaryResult().getScore();
             double best = r.getPrimaryResult().getStatistics().getMin();
             double flop = 2.0 * size * size * size;
-            System.out.printf("opencl sgemm n=%d: %.1f GFLOP/s mean (%.3f ms), %.1f GFLOP/s best iteration (%.3f ms) on %s%n",
-                    size, flop / (ms * 1e6), ms, flop / (best * 1e6), best, device);
+            System.out.printf("opencl sgemm n=%d: %.1f GFLOP/s mean (%.3f ms), %.1f GFLOP/s best iteration (%.3f ms); "
+                            + "%.1f GFLOP per second of %d cores' CPU time; on %s%n",
+                    size, flop / (ms * 1e6), ms, flop / (best * 1e6), best, perCpuSecond.get(size),
+                    Runtime.getRuntime().availableProcessors(), device);
+        }
+        System.out.printf("load average during the run: %s%n", java.nio.file.Files.readString(
+                java.nio.file.Path.of("/proc/loadavg")).strip());
+    }
+
+    /**
+     * GFLOP per second of all cores' CPU time (the process's CPU time over about 3 s of products,
+     * divided by the core count): what the cores do per second when they run this, whatever other
+     * processes take of them. On a shared machine wall-clock figures measure the sharing too.
+     */
+    static double perCpuSecond(OpenClBackend be, int n) {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        com.sun.management.OperatingSystemMXBean sun = (com.sun.management.OperatingSystemMXBean) os;
+        try (Tensor a = be.allocate(Shape.of(n, n), DType.F32); Tensor b = be.allocate(Shape.of(n, n), DType.F32);
+             Tensor c = be.allocate(Shape.of(n, n), DType.F32)) {
+            be.fill(a, 0.5f);
+            be.fill(b, 0.25f);
+            be.gemm(false, false, 1, n, n, n, 1f, a, 0, 0, b, 0, 0, 0f, c, 0, 0);
+            be.finish();
+            double flop = 2.0 * n * n * n;
+            int reps = (int) Math.max(2, 3 * 250e9 / flop);
+            long cpu0 = sun.getProcessCpuTime();
+            for (int i = 0; i < reps; i++) {
+                be.gemm(false, false, 1, n, n, n, 1f, a, 0, 0, b, 0, 0, 0f, c, 0, 0);
+            }
+            be.finish();
+            double cpuSeconds = (sun.getProcessCpuTime() - cpu0) / 1e9;
+            return reps * flop / (cpuSeconds / Runtime.getRuntime().availableProcessors()) / 1e9;
         }
     }
 }
