@@ -12,7 +12,7 @@
     route: null,
     job: null,          // the job shown in detail: {id, status, charts, ...}
     backends: {},
-    stats: {latencies: [], readyMs: null, events: 0},
+    stats: {latencies: [], readyMs: null, events: 0, nodeEvents: 0},
     reloadTimers: {},
   };
   window.cornerstone = S; // for the browser tests: latencies, ready time
@@ -113,8 +113,7 @@
   const view = () => document.getElementById('view');
 
   function show(...children) {
-    const v = view();
-    v.replaceChildren(...children);
+    view().replaceChildren(...children.flat(Infinity).filter(c => c !== null && c !== undefined && c !== false));
   }
 
   // ---------------------------------------------------------------- routing
@@ -141,7 +140,9 @@
     if (S.route !== 'nodes') return;
     const c = data.cluster || {};
     show(
-      c.message ? h('div', {class: 'banner', id: 'cluster-message', text: c.message}) : null,
+      c.message ? h('div', {class: 'banner', id: 'cluster-message', text: c.message})
+        : h('div', {class: 'banner info', id: 'cluster-message', text: 'Cluster \'' + c.name + '\': '
+          + data.nodes.length + (data.nodes.length === 1 ? ' node' : ' nodes') + ', updated live as nodes join and leave.'}),
       h('div', {class: 'grid', id: 'nodes'}, data.nodes.map(nodeCard)));
   }
 
@@ -154,7 +155,8 @@
     const backends = Object.entries(n.backends || {});
     const rows = [
       ['Version', n.version], ['Host', n.host], ['Process', n.pid],
-      ['Up', n.uptimeMillis !== undefined ? duration(n.uptimeMillis) : n.startedAt],
+      ['Up', n.uptimeMillis !== undefined ? duration(n.uptimeMillis)
+        : n.startedAt && !isNaN(Date.parse(n.startedAt)) ? duration(Date.now() - Date.parse(n.startedAt)) : n.startedAt],
       ['Cores', n.cores], ['Java', n.java],
       ['Heap', heap !== null ? bytes(m.heap_used_bytes) + ' of ' + bytes(m.heap_max_bytes) : bytes(m.heap_max_bytes)],
       ['Memory', phys !== null ? bytes(m.physical_total_bytes - m.physical_free_bytes) + ' used of '
@@ -737,6 +739,7 @@
       if (S.route === 'bundles') later('bundles', 300, () => loadBundles().catch(() => {}));
     });
     es.addEventListener('nodes', () => {
+      S.stats.nodeEvents++;
       if (S.route === 'nodes') later('nodes', 100, () => nodesView().catch(() => {}));
     });
   }

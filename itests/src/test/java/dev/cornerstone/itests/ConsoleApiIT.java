@@ -74,6 +74,13 @@ class ConsoleApiIT {
     @BeforeAll
     static void startNode() throws Exception {
         dist = Distribution.copyInto(tmp);
+        // A node without the cluster bundle: the console must not need it (the cluster view
+        // then shows this node and says why; ConsoleClusterIT has the clustered case).
+        try (Stream<Path> s = Files.list(dist.root.resolve("system"))) {
+            for (Path jar : s.filter(p -> p.getFileName().toString().startsWith("cornerstone-cluster-")).toList()) {
+                Files.delete(jar);
+            }
+        }
         Path conf = dist.root.resolve("conf/cornerstone.properties");
         Files.writeString(conf, Files.readString(conf) + "console.upload.max.bytes=" + UPLOAD_LIMIT + "\n");
         jars = tmp.resolve("jars");

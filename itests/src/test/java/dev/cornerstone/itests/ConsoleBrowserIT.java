@@ -2,12 +2,9 @@ package dev.cornerstone.itests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,19 +16,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The console in a real browser: Debian's headless Chromium, driven through its chromedriver
@@ -44,56 +34,33 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class ConsoleBrowserIT {
 
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-
     @TempDir
     static Path tmp;
     static Distribution dist;
     static NodeProcess node;
+    static Chromium chromium;
     static ChromeDriver browser;
-    static WebDriverWait wait;
-    static Path screenshots;
     static final List<String> metrics = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
-        assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
-                .as("the browser tests need Debian's chromium and chromium-driver (apt-get install chromium "
-                        + "chromium-driver; .ci/run installs them)").isTrue();
-        screenshots = Path.of(System.getProperty("cornerstone.screenshots", "target/screenshots"));
-        Files.createDirectories(screenshots);
         dist = Distribution.copyInto(tmp);
         node = NodeProcess.start(dist, tmp.resolve("data"));
         assertThat(node.console).as(node.console()).isNotNull();
-
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1360,1400", "--user-data-dir="
-                        + Files.createDirectories(tmp.resolve("chromium-profile")));
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        logs.enable(LogType.PERFORMANCE, Level.ALL); // network events, written out when the test fails
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
-                .withLogFile(tmp.resolve("chromedriver.log").toFile()).build();
-        browser = new ChromeDriver(service, options);
-        wait = new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(50));
+        chromium = new Chromium(tmp);
+        browser = chromium.driver;
     }
 
     @AfterAll
     static void stop() throws Exception {
         try {
-            if (browser != null) {
-                browser.quit();
+            if (chromium != null) {
+                chromium.close();
             }
         } finally {
             if (!metrics.isEmpty()) {
-                Files.writeString(screenshots.resolve("console-metrics.txt"), String.join("\n", metrics) + "\n",
-                        StandardCharsets.UTF_8);
+                Files.writeString(chromium.screenshots.resolve("console-metrics.txt"), String.join("\n", metrics)
+                        + "\n", StandardCharsets.UTF_8);
             }
             if (node != null) {
                 node.close();
@@ -102,20 +69,19 @@ class ConsoleBrowserIT {
     }
 
     static void screenshot(String name) throws Exception {
-        File f = browser.getScreenshotAs(OutputType.FILE);
-        Files.copy(f.toPath(), screenshots.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        chromium.screenshot(name);
     }
 
     static Object js(String script, Object... args) {
-        return ((JavascriptExecutor) browser).executeScript(script, args);
+        return chromium.js(script, args);
     }
 
     static WebElement visible(String css) {
-        return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+        return chromium.visible(css);
     }
 
     static void waitText(String css, String text) {
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(css), text));
+        chromium.waitText(css, text);
     }
 
     static int chartPoints() {
@@ -161,8 +127,8 @@ class ConsoleBrowserIT {
                     sb.append(e.getMessage()).append('\n');
                 }
             }
-            Files.writeString(screenshots.resolve("failure-browser-console.txt"), sb.toString());
-            Files.writeString(screenshots.resolve("failure-node.log"), node.log());
+            Files.writeString(chromium.screenshots.resolve("failure-browser-console.txt"), sb.toString());
+            Files.writeString(chromium.screenshots.resolve("failure-node.log"), node.log());
             throw t;
         }
     }
@@ -181,16 +147,16 @@ class ConsoleBrowserIT {
         browser.findElement(By.id("sign-in")).click();
 
         // the node view
-        wait.until(d -> "true".equals(js("return document.body.dataset.ready || null")));
+        chromium.wait.until(d -> "true".equals(js("return document.body.dataset.ready || null")));
         WebElement card = visible("#nodes .node");
         assertThat(card.getText()).contains("this node").contains(node.get("/node").path("version").asText())
                 .contains("cpu");
-        assertThat(browser.findElement(By.id("cluster-message")).getText()).contains("dev.cornerstone.cluster");
+        assertThat(browser.findElement(By.id("cluster-message")).getText()).contains("Clustering is off");
         waitText("#live", "live");
         Map<String, Object> first = loadTimes();
         screenshot("02-nodes");
         browser.navigate().refresh();
-        wait.until(d -> "true".equals(js("return document.body.dataset.ready || null")));
+        chromium.wait.until(d -> "true".equals(js("return document.body.dataset.ready || null")));
         visible("#nodes .node");
         Map<String, Object> again = loadTimes();
         metrics.add("page load, first visit after sign-in: DOMContentLoaded " + ms(first.get("dom")) + ", load "
@@ -245,11 +211,11 @@ class ConsoleBrowserIT {
         browser.findElement(By.id("submit-job")).click();
 
         // its charts gain points as the node pushes them
-        wait.until(ExpectedConditions.urlContains("#/jobs/browser"));
+        chromium.wait.until(ExpectedConditions.urlContains("#/jobs/browser"));
         visible("#chart-loss canvas");
-        wait.until(d -> chartPoints() >= 3);
+        chromium.wait.until(d -> chartPoints() >= 3);
         int seen = chartPoints();
-        wait.until(d -> chartPoints() >= seen + 20);
+        chromium.wait.until(d -> chartPoints() >= seen + 20);
         waitText("#checkpoints", "20");
         js("window.scrollTo(0, 0)");
         screenshot("07-job-training");
