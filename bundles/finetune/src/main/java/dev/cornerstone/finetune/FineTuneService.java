@@ -171,7 +171,11 @@ public final class FineTuneService implements Function<Map<String, Object>, Map<
             texts = List.of(new ClassificationExample(1, null, text, null));
         } else if (request.get("input") instanceof String input) {
             file = Path.of(input);
-            texts = ClassificationJsonl.read(file, ClassificationJsonl.Labels.OPTIONAL);
+            try {
+                texts = ClassificationJsonl.read(file, ClassificationJsonl.Labels.OPTIONAL);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e.getMessage(), e); // names the file: a truncated gzip, say
+            }
         } else {
             throw new IllegalArgumentException("predict: give a text or an input file");
         }
