@@ -95,6 +95,10 @@ final class Diagnostics {
                 };
                 await(f, options);
                 double took = (System.nanoTime() - s) / 1e9;
+                double cpu = processCpuSeconds() - cpuAtStart;
+                // Nobody checks (a CPU-heavy loop) before every rank is done: on shared cores a
+                // rank that finished first would otherwise slow down the ones still reducing.
+                await(comm.allReduce(token, ReduceOp.SUM), options);
                 String wrong = verify(op, data, rank, world, root, it);
                 if (wrong != null) {
                     throw new IllegalStateException(op + " of " + floats + " floats gave a wrong result on rank " + rank
@@ -102,7 +106,7 @@ final class Diagnostics {
                 }
                 if (it >= warmup) {
                     seconds.add(took);
-                    cpuSum += processCpuSeconds() - cpuAtStart;
+                    cpuSum += cpu;
                 }
             }
             double median = median(seconds);
