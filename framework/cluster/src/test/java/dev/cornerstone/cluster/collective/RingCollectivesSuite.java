@@ -377,7 +377,7 @@ abstract class RingCollectivesSuite {
         // others. Each rank closes its communicator the moment its own future completes.
         int n = 200_003;
         for (String op : List.of("broadcast", "all-reduce")) {
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < 5; rep++) {
                 List<Communicator> ring = ring(3, SMALL_CHUNKS.withChunkBytes(16 << 10));
                 float[][] data = integerInputs(new Random(rep), 3, n);
                 float[] want = new float[n];

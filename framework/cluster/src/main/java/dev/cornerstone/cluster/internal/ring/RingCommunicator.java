@@ -534,12 +534,11 @@ public final class RingCommunicator implements Communicator {
             op.future.complete(null);
             return;
         }
-        CollectiveException gone = goneFor(op);
-        if (gone != null) {
+        if (nextGone != null && op.needsNext()) {
             op.finished = true;
             op.future.completeExceptionally(new CollectiveException(describe(op) + " not started: "
-                    + gone.getMessage(), gone.peerRank(), gone));
-            fail(gone, true);
+                    + nextGone.getMessage(), nextGone.peerRank(), nextGone));
+            fail(nextGone, true);
             return;
         }
         ops.put(op.seq, op);
@@ -563,6 +562,14 @@ public final class RingCommunicator implements Communicator {
                 }
                 recycle(c);
             }
+        }
+        // A predecessor that closed may have sent everything before (kept above); only what is
+        // still missing makes its closing a failure.
+        if (!op.finished && prevGone != null && op.needsPrev()) {
+            failOne(op, new CollectiveException(describe(op) + ": " + prevGone.getMessage(), prevGone.peerRank(),
+                    prevGone));
+            fail(prevGone, true);
+            return;
         }
         maybeComplete(op);
     }
@@ -753,14 +760,6 @@ public final class RingCommunicator implements Communicator {
             }
         }
         LOG.fine(e::getMessage); // no operation needs it (the neighbour is done and closing): later ones will fail
-    }
-
-    /** A stream an operation needs has closed: the failure, or null. */
-    private CollectiveException goneFor(RingOp op) {
-        if (nextGone != null && op.needsNext()) {
-            return nextGone;
-        }
-        return prevGone != null && op.needsPrev() ? prevGone : null;
     }
 
     /** Breaks the ring: every operation in flight fails; {@code tell}: let the other ranks know. */

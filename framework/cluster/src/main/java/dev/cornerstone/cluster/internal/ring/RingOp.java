@@ -94,9 +94,13 @@ final class RingOp {
         this.sendsTotal = sends;
     }
 
-    /** Whether this operation still has to write to the successor. */
+    /**
+     * Whether this operation still has chunks to hand to the successor's stream. Writes
+     * already handed over are not counted: if the stream closes under them they fail on their
+     * own, and if it closes after they reached the successor, this rank's part is done.
+     */
     boolean needsNext() {
-        return writesStarted < sendsTotal || outstandingWrites > 0;
+        return writesStarted < sendsTotal;
     }
 
     /** Whether this operation still waits for the predecessor. */
