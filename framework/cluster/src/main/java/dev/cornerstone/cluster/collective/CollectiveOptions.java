@@ -5,22 +5,46 @@ import java.time.Duration;
 /**
  * Settings of a communicator.
  *
+ * @param transport      how chunks travel between ring neighbours (see {@link Transport})
  * @param timeout        longest time one operation may take on this rank; past it the
  *                       operation fails with a {@link CollectiveException} naming the peer
  * @param connectTimeout longest time creating the communicator waits for its ring
  *                       neighbours to register
- * @param chunkBytes     payload bytes per event-bus message; a segment is sent as chunks of
+ * @param chunkBytes     payload bytes per chunk (an event-bus message, or a frame of the stream); a segment is sent as chunks of
  *                       this size so that ranks forward and reduce while the rest arrives
  * @param generation     the job's generation: messages of another generation are dropped,
  *                       so the ranks of an abandoned ring cannot disturb a re-formed one
  */
-public record CollectiveOptions(Duration timeout, Duration connectTimeout, int chunkBytes, long generation) {
+public record CollectiveOptions(Duration timeout, Duration connectTimeout, int chunkBytes, long generation,
+                                Transport transport) {
 
-    /** 60 s per operation, 60 s to connect, 4 MiB chunks, generation 0. */
+    /**
+     * How chunks travel. Either way the ring is formed, checked and torn down over the event
+     * bus (rank addresses, hellos, aborts), and chunks use the same binary layout.
+     */
+    public enum Transport {
+        /** Each chunk is an event-bus message (codec {@code cornerstone.chunk}). */
+        EVENT_BUS,
+        /**
+         * Each rank streams its chunks to its successor over one Vert.x TCP connection, set up
+         * during the hello; the successor adds or copies the floats as the bytes arrive. It
+         * skips the event bus's per-message buffering and copies (see the module README).
+         */
+        STREAM
+    }
+
+    /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, streamed. */
     public static final CollectiveOptions DEFAULTS = new CollectiveOptions(Duration.ofSeconds(60),
-            Duration.ofSeconds(60), 4 << 20, 0);
+            Duration.ofSeconds(60), 1 << 20, 0, Transport.STREAM);
+
+    public CollectiveOptions(Duration timeout, Duration connectTimeout, int chunkBytes, long generation) {
+        this(timeout, connectTimeout, chunkBytes, generation, Transport.STREAM);
+    }
 
     public CollectiveOptions {
+        if (transport == null) {
+            throw new IllegalArgumentException("collective transport is required (EVENT_BUS or STREAM)");
+        }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("collective timeout must be positive, got " + timeout);
         }
@@ -34,18 +58,22 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
     }
 
     public CollectiveOptions withTimeout(Duration t) {
-        return new CollectiveOptions(t, connectTimeout, chunkBytes, generation);
+        return new CollectiveOptions(t, connectTimeout, chunkBytes, generation, transport);
     }
 
     public CollectiveOptions withConnectTimeout(Duration t) {
-        return new CollectiveOptions(timeout, t, chunkBytes, generation);
+        return new CollectiveOptions(timeout, t, chunkBytes, generation, transport);
     }
 
     public CollectiveOptions withChunkBytes(int bytes) {
-        return new CollectiveOptions(timeout, connectTimeout, bytes, generation);
+        return new CollectiveOptions(timeout, connectTimeout, bytes, generation, transport);
     }
 
     public CollectiveOptions withGeneration(long g) {
-        return new CollectiveOptions(timeout, connectTimeout, chunkBytes, g);
+        return new CollectiveOptions(timeout, connectTimeout, chunkBytes, g, transport);
+    }
+
+    public CollectiveOptions withTransport(Transport t) {
+        return new CollectiveOptions(timeout, connectTimeout, chunkBytes, generation, t);
     }
 }

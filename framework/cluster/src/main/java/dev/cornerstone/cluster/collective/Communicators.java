@@ -29,6 +29,16 @@ public final class Communicators {
      */
     public static CompletableFuture<Communicator> create(Vertx vertx, String job, int rank, int worldSize,
                                                          CollectiveOptions options) {
-        return RingCommunicator.create(vertx, job, rank, worldSize, options, null);
+        return create(vertx, job, rank, worldSize, options, "127.0.0.1");
+    }
+
+    /**
+     * As {@link #create(Vertx, String, int, int, CollectiveOptions)}; with the {@code STREAM}
+     * transport this rank's predecessor connects to {@code host} (an address of this machine
+     * the other ranks reach; the one-host form uses loopback).
+     */
+    public static CompletableFuture<Communicator> create(Vertx vertx, String job, int rank, int worldSize,
+                                                         CollectiveOptions options, String host) {
+        return RingCommunicator.create(vertx, job, rank, worldSize, options, null, host);
     }
 }

@@ -364,7 +364,10 @@ public final class ClusterRuntime implements ClusterNode, AutoCloseable {
                         + "'"));
             }
         }
-        return RingCommunicator.create(vertx, job, rank, nodes.size(), options, nodeId).thenApply(c -> {
+        String eventBus = eventBusAddress();
+        String host = eventBus == null ? hazelcast.getCluster().getLocalMember().getAddress().getHost()
+                : eventBus.substring(0, eventBus.lastIndexOf(':'));
+        return RingCommunicator.create(vertx, job, rank, nodes.size(), options, nodeId, host).thenApply(c -> {
             RingCommunicator ring = (RingCommunicator) c;
             rings.add(new Ring(ring, nodes));
             rings.removeIf(x -> x.communicator().isClosed());

@@ -64,8 +64,15 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
             throw new IllegalArgumentException(SOURCE + ": cluster.collective.chunk.bytes=" + chunk
                     + " must be a multiple of 4 (whole floats)");
         }
+        String transport = or(trimmed(property.apply("cluster.collective.transport")), "stream");
+        CollectiveOptions.Transport t = switch (transport) {
+            case "stream" -> CollectiveOptions.Transport.STREAM;
+            case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
+            default -> throw new IllegalArgumentException(SOURCE + ": cluster.collective.transport=" + transport
+                    + " must be stream or eventbus");
+        };
         CollectiveOptions collective = new CollectiveOptions(Duration.ofSeconds(timeout), Duration.ofSeconds(connect),
-                chunk, 0);
+                chunk, 0, t);
         return new ClusterSettings(enabled, name, members, join != null, interfaces, port, portCount, eventBusPort,
                 joinWait, heartbeat, collective);
     }

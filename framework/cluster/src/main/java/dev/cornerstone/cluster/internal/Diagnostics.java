@@ -73,6 +73,7 @@ final class Diagnostics {
         out.put("floats", floats);
         out.put("bytes", 4L * floats);
         out.put("chunkBytes", options.chunkBytes());
+        out.put("transport", options.transport().name());
         long t0 = System.nanoTime();
         Communicator comm = null;
         try {
@@ -80,9 +81,11 @@ final class Diagnostics {
             float[] data = new float[floats];
             float[] token = new float[1];
             List<Double> seconds = new ArrayList<>();
+            double cpuSum = 0;
             for (int it = 0; it < warmup + iterations; it++) {
                 fill(op, data, rank, world, root, it);
                 await(comm.allReduce(token, ReduceOp.SUM), options); // barrier: time the operation, not the fill
+                double cpuAtStart = processCpuSeconds();
                 long s = System.nanoTime();
                 CompletableFuture<Void> f = switch (op) {
                     case "all-reduce" -> comm.allReduce(data, 0, floats, ReduceOp.SUM);
@@ -92,6 +95,10 @@ final class Diagnostics {
                 };
                 await(f, options);
                 double took = (System.nanoTime() - s) / 1e9;
+                double cpu = processCpuSeconds() - cpuAtStart;
+                // Nobody checks (a CPU-heavy loop) before every rank is done: on shared cores a
+                // rank that finished first would otherwise slow down the ones still reducing.
+                await(comm.allReduce(token, ReduceOp.SUM), options);
                 String wrong = verify(op, data, rank, world, root, it);
                 if (wrong != null) {
                     throw new IllegalStateException(op + " of " + floats + " floats gave a wrong result on rank " + rank
@@ -99,9 +106,11 @@ final class Diagnostics {
                 }
                 if (it >= warmup) {
                     seconds.add(took);
+                    cpuSum += cpu;
                 }
             }
             double median = median(seconds);
+            out.put("cpuSecondsPerIteration", processCpuSeconds() < 0 ? -1 : cpuSum / iterations);
             double factor = switch (op) {
                 case "all-reduce" -> 2.0 * (world - 1) / world;
                 case "reduce-scatter", "all-gather" -> (world - 1.0) / world;
@@ -159,6 +168,7 @@ final class Diagnostics {
             await(comm.allReduce(ports, ReduceOp.SUM), options);
             int next = (rank + 1) % world;
             List<Double> seconds = new ArrayList<>();
+            double cpu = 0;
             try (SocketChannel toNext = SocketChannel.open(new InetSocketAddress(hostOf(nodes.get(next)),
                     (int) ports[next]));
                  SocketChannel fromPrev = server.accept()) {
@@ -167,6 +177,7 @@ final class Diagnostics {
                 float[] token = new float[1];
                 for (int it = 0; it < warmup + iterations; it++) {
                     await(comm.allReduce(token, ReduceOp.SUM), options);
+                    double cpuAtStart = processCpuSeconds();
                     long s = System.nanoTime();
                     CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> pump(toNext, sendBuf, bytes),
                             runnable -> Thread.ofPlatform().name("cornerstone-tcp-check").daemon().start(runnable));
@@ -185,6 +196,7 @@ final class Diagnostics {
                     sent.get(options.timeout().toMillis(), TimeUnit.MILLISECONDS);
                     if (it >= warmup) {
                         seconds.add((System.nanoTime() - s) / 1e9);
+                        cpu += processCpuSeconds() - cpuAtStart;
                     }
                 }
             }
@@ -193,6 +205,7 @@ final class Diagnostics {
             out.put("seconds", seconds);
             out.put("medianSeconds", median);
             out.put("bandwidth", median > 0 ? bytes / median : 0);
+            out.put("cpuSecondsPerIteration", cpu / iterations);
         } catch (CollectiveException e) {
             out.put("ok", false);
             out.put("error", e.getMessage());
@@ -246,7 +259,14 @@ final class Diagnostics {
         if (chunk % 4 != 0) {
             throw new IllegalArgumentException("chunkBytes " + chunk + " is not a multiple of 4");
         }
-        return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk);
+        String transport = Requests.string(req, "transport", d.transport() == CollectiveOptions.Transport.STREAM
+                ? "stream" : "eventbus");
+        CollectiveOptions.Transport t = switch (transport) {
+            case "stream" -> CollectiveOptions.Transport.STREAM;
+            case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
+            default -> throw new IllegalArgumentException("transport '" + transport + "' is not stream or eventbus");
+        };
+        return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk).withTransport(t);
     }
 
     private Communicator connect(String job, int rank, List<String> nodes, CollectiveOptions options) {
@@ -282,23 +302,52 @@ final class Diagnostics {
         return (float) (Math.floorMod(i * 7 + rank * 13 + iteration * 3, 61) - 30);
     }
 
+    /**
+     * {@code value(i, rank, it)} for {@code i = from, from + 1, ...}: the residue mod 61 steps
+     * by 7 per element, so a whole array costs an add and a compare per element (the check
+     * must not steal the CPU from ranks still in their collective).
+     */
+    private static final class Values {
+        private int residue;
+
+        Values(int from, int rank, int iteration) {
+            residue = Math.floorMod(from * 7 + rank * 13 + iteration * 3, 61);
+        }
+
+        float next() {
+            float v = residue - 30;
+            residue += 7;
+            if (residue >= 61) {
+                residue -= 61;
+            }
+            return v;
+        }
+    }
+
     private static void fill(String op, float[] data, int rank, int world, int root, int it) {
         switch (op) {
             case "all-gather" -> {
                 java.util.Arrays.fill(data, Float.NaN);
                 int s = Partition.start(data.length, world, rank);
+                Values v = new Values(s, rank, it);
                 for (int i = s, e = s + Partition.size(data.length, world, rank); i < e; i++) {
-                    data[i] = value(i, rank, it);
+                    data[i] = v.next();
                 }
             }
             case "broadcast" -> {
-                for (int i = 0; i < data.length; i++) {
-                    data[i] = rank == root ? value(i, root, it) : Float.NaN;
+                if (rank == root) {
+                    Values v = new Values(0, root, it);
+                    for (int i = 0; i < data.length; i++) {
+                        data[i] = v.next();
+                    }
+                } else {
+                    java.util.Arrays.fill(data, Float.NaN);
                 }
             }
             default -> {
+                Values v = new Values(0, rank, it);
                 for (int i = 0; i < data.length; i++) {
-                    data[i] = value(i, rank, it);
+                    data[i] = v.next();
                 }
             }
         }
@@ -306,37 +355,51 @@ final class Diagnostics {
 
     /** Null when right; else the first wrong element. */
     private static String verify(String op, float[] data, int rank, int world, int root, int it) {
+        int n = data.length;
         int from = 0;
-        int to = data.length;
+        int to = n;
         if (op.equals("reduce-scatter")) {
-            from = Partition.start(data.length, world, rank);
-            to = from + Partition.size(data.length, world, rank);
+            from = Partition.start(n, world, rank);
+            to = from + Partition.size(n, world, rank);
         }
+        boolean sums = op.equals("all-reduce") || op.equals("reduce-scatter");
+        Values[] ranks = new Values[world];
+        for (int r = 0; r < world; r++) {
+            ranks[r] = new Values(from, r, it);
+        }
+        int owner = 0;
         for (int i = from; i < to; i++) {
             float want;
-            switch (op) {
-                case "all-reduce", "reduce-scatter" -> {
-                    float sum = 0;
-                    for (int r = 0; r < world; r++) {
-                        sum += value(i, r, it);
-                    }
-                    want = sum;
+            if (sums) {
+                float sum = 0;
+                for (int r = 0; r < world; r++) {
+                    sum += ranks[r].next();
                 }
-                case "all-gather" -> {
-                    int owner = 0;
-                    while (i >= Partition.start(data.length, world, owner) + Partition.size(data.length, world,
-                            owner)) {
-                        owner++;
-                    }
-                    want = value(i, owner, it);
+                want = sum;
+            } else if (op.equals("all-gather")) {
+                while (i >= Partition.start(n, world, owner) + Partition.size(n, world, owner)) {
+                    owner++;
                 }
-                default -> want = value(i, root, it);
+                want = value(i, owner, it);
+            } else {
+                want = ranks[root].next();
             }
             if (data[i] != want) {
                 return "element " + i + " is " + data[i] + ", expected " + want;
             }
         }
         return null;
+    }
+
+    /** CPU time of this process (all threads, JVM included), in seconds; -1 when unknown. */
+    static double processCpuSeconds() {
+        try {
+            Object v = java.lang.management.ManagementFactory.getPlatformMBeanServer().getAttribute(
+                    new javax.management.ObjectName("java.lang:type=OperatingSystem"), "ProcessCpuTime");
+            return v instanceof Number n && n.longValue() >= 0 ? n.longValue() / 1e9 : -1;
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private static double median(List<Double> xs) {

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.cornerstone.cluster.NodeInfo;
 import dev.cornerstone.cluster.collective.CollectiveException;
@@ -121,11 +123,12 @@ class ClusterRuntimeTest {
         return out;
     }
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(CollectiveOptions.Transport.class)
     @Order(2)
-    void allReduceAcrossNodesOverTheWire() throws Exception {
-        CollectiveOptions options = CollectiveOptions.DEFAULTS.withChunkBytes(64 << 10);
-        List<Communicator> ring = ring("wire", nodes, options);
+    void allReduceAcrossNodesOverTheWire(CollectiveOptions.Transport transport) throws Exception {
+        CollectiveOptions options = CollectiveOptions.DEFAULTS.withChunkBytes(64 << 10).withTransport(transport);
+        List<Communicator> ring = ring("wire-" + transport, nodes, options);
         try {
             Random rnd = new Random(5);
             for (int n : new int[] {1, 2, 1000, 65_537, 1_000_003}) {
@@ -159,7 +162,9 @@ class ClusterRuntimeTest {
     @Test
     @Order(3)
     void aRingFailsAtOnceWhenANodeOfItLeaves() throws Exception {
-        CollectiveOptions options = CollectiveOptions.DEFAULTS.withTimeout(Duration.ofSeconds(60));
+        // Event-bus transport: no stream connection closes, so only the membership event can tell.
+        CollectiveOptions options = CollectiveOptions.DEFAULTS.withTimeout(Duration.ofSeconds(60))
+                .withTransport(CollectiveOptions.Transport.EVENT_BUS);
         List<Communicator> ring = ring("leave", nodes, options);
         // Ranks 0 and 1 start an all-reduce that rank 2 never joins; then rank 2's node leaves.
         CompletableFuture<Void> r0 = ring.get(0).allReduce(new float[100_000], ReduceOp.SUM);

@@ -21,6 +21,7 @@ import dev.cornerstone.core.data.TokenBatcher;
  * <pre>
  * for each step:
  *   for each of grad_accum micro-batches:  forward, loss, backward (gradients accumulate, scaled 1/grad_accum)
+ *   data parallel only: average gradients and loss over the ranks (each took its share of the batch)
  *   clip gradients to grad_clip by global norm (if > 0)
  *   optimizer step with the schedule's learning rate; zero gradients
  *   every eval_every steps: mean loss over eval_batches fixed validation batches
@@ -65,6 +66,8 @@ public final class Trainer implements AutoCloseable {
     private final int[] validation;
     private final GradStore grads;
     private int step;
+    /** Data parallelism: null when this trainer trains alone. */
+    private GradientSync sync;
 
     public Trainer(ComputeBackend backend, Model model, Optimizer optimizer, int[] trainTokens, int[] valTokens,
                    Config cfg) {
@@ -79,6 +82,37 @@ public final class Trainer implements AutoCloseable {
 
     public int step() {
         return step;
+    }
+
+    /**
+     * Makes this trainer one rank of data-parallel training (call before the first step): each
+     * step it takes its share of the global batch's sequences and averages gradients and loss
+     * with the other ranks through {@code sync}, so all ranks step as one process on the whole
+     * batch would. With dropout, each rank draws its own masks, so the sequence then differs
+     * from one process's.
+     */
+    public void dataParallel(GradientSync sync) {
+        int world = sync.worldSize();
+        if (world < 1 || sync.rank() < 0 || sync.rank() >= world) {
+            throw new IllegalArgumentException("rank " + sync.rank() + " is not in a world of " + world);
+        }
+        if (cfg.batchSize() % world != 0) {
+            throw new IllegalArgumentException("train.batch_size " + cfg.batchSize() + " must be a multiple of the "
+                    + world + " ranks of data-parallel training (each takes an equal share of every batch)");
+        }
+        this.sync = world == 1 ? null : sync;
+    }
+
+    /** This rank's rows of a global batch (all of it when training alone). */
+    private TokenBatcher.Batch shard(TokenBatcher.Batch batch) {
+        if (sync == null) {
+            return batch;
+        }
+        int rows = batch.batchSize() / sync.worldSize();
+        int from = sync.rank() * rows * batch.blockSize();
+        int to = from + rows * batch.blockSize();
+        return new TokenBatcher.Batch(java.util.Arrays.copyOfRange(batch.inputs(), from, to),
+                java.util.Arrays.copyOfRange(batch.targets(), from, to), rows, batch.blockSize());
     }
 
     public TokenBatcher data() {
@@ -106,7 +140,7 @@ public final class Trainer implements AutoCloseable {
         int s = step + 1;
         double lossSum = 0;
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
-            TokenBatcher.Batch batch = train.next();
+            TokenBatcher.Batch batch = shard(train.next());
             long dropoutSeed = cfg.seed() * 1_000_003L + (long) s * 131L + micro;
             try (Tape tape = new Tape(be);
                  Tensor x = ids(batch.inputs(), batch.batchSize(), batch.blockSize());
@@ -117,6 +151,10 @@ public final class Trainer implements AutoCloseable {
                 tape.backward(loss, 1f / cfg.gradAccum());
                 lossSum += Graph.scalar(loss);
             }
+        }
+        if (sync != null) {
+            sync.averageGradients(grads.grads(), be);
+            lossSum = sync.average(lossSum);
         }
         double norm = grads.globalNorm();
         if (cfg.gradClip() > 0 && norm > cfg.gradClip()) {

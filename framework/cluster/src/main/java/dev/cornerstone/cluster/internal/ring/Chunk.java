@@ -62,6 +62,26 @@ final class Chunk {
         return new Chunk(generation, op, kind, opLength, step, piece, sender, count, null, 0, wire, wireOffset);
     }
 
+    /** Only a header: what the stream decoder knows before the floats arrive. */
+    static Chunk header(long generation, long op, byte kind, int opLength, int step, int piece, int sender, int count) {
+        return new Chunk(generation, op, kind, opLength, step, piece, sender, count, null, 0, null, 0);
+    }
+
+    /** This header with {@code floats} (owned) as its payload. */
+    Chunk withFloats(float[] floats) {
+        return new Chunk(generation, op, kind, opLength, step, piece, sender, count, floats, 0, null, 0);
+    }
+
+    /** The array holding the floats of a chunk kept in memory; null for one read from the wire. */
+    float[] floats() {
+        return wire == null ? array : null;
+    }
+
+    /** Copies the floats (of an outgoing chunk) to {@code dst}, little-endian. */
+    void copyTo(MemorySegment dst) {
+        MemorySegment.copy(array, arrayOffset, dst, LE_FLOAT, 0, count);
+    }
+
     /** The same chunk owning a copy of its floats: what a receiver in the same JVM gets. */
     Chunk copy() {
         float[] own = new float[count];
@@ -82,20 +102,24 @@ final class Chunk {
         }
     }
 
-    /** {@code dst[offset, offset + count) += floats}; {@code scratch} holds at least {@code count} floats. */
-    void addInto(float[] dst, int offset, float[] scratch) {
-        float[] src;
-        int from;
+    /** {@code dst[offset, offset + count) += floats}. */
+    void addInto(float[] dst, int offset) {
         if (array != null) {
-            src = array;
-            from = arrayOffset;
+            for (int i = 0; i < count; i++) {
+                dst[offset + i] += array[arrayOffset + i];
+            }
         } else {
-            MemorySegment.copy(wireSegment(), LE_FLOAT, 0, scratch, 0, count);
-            src = scratch;
-            from = 0;
+            add(dst, offset, wireSegment(), count);
         }
-        for (int i = 0; i < count; i++) {
-            dst[offset + i] += src[from + i];
+    }
+
+    /**
+     * {@code dst[at, at + n) += } the first {@code n} little-endian floats of {@code src}, in
+     * one pass (faster here than copying them out first and adding after).
+     */
+    static void add(float[] dst, int at, MemorySegment src, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[at + i] += src.get(LE_FLOAT, (long) i * Float.BYTES);
         }
     }
 

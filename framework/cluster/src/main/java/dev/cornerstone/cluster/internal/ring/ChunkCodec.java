@@ -22,8 +22,8 @@ import io.vertx.core.eventbus.MessageCodec;
 final class ChunkCodec implements MessageCodec<Chunk, Chunk> {
 
     static final String NAME = "cornerstone.chunk";
-    private static final byte MAGIC = 'C';
-    private static final byte VERSION = 1;
+    static final byte MAGIC = 'C';
+    static final byte VERSION = 1;
     /** Bytes before the floats. */
     static final int HEADER_BYTES = 2 + 8 + 8 + 1 + 4 * 5;
 

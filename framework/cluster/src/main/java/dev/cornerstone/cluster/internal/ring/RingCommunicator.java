@@ -9,7 +9,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -18,9 +20,15 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageProducer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
 
 import dev.cornerstone.cluster.collective.CollectiveException;
 import dev.cornerstone.cluster.collective.CollectiveOptions;
+import dev.cornerstone.cluster.collective.CollectiveOptions.Transport;
 import dev.cornerstone.cluster.collective.Communicator;
 import dev.cornerstone.cluster.collective.ReduceOp;
 
@@ -34,11 +42,17 @@ import dev.cornerstone.cluster.collective.ReduceOp;
  * its successor (retrying until the successor has registered) and waits for its
  * predecessor's hello. Both hellos check that the ranks agree on world size, generation and
  * chunk size. After it, no message can reach a rank that has not registered.
+ *
+ * <p>Chunks travel either as event-bus messages or, with the {@code STREAM} transport, as
+ * frames on one Vert.x TCP connection from each rank to its successor: the successor's hello
+ * answer carries the address of a server it opened for this ring and a random token the
+ * connecting rank must send first. Hellos, aborts and addresses stay on the event bus.
  */
 public final class RingCommunicator implements Communicator {
 
     private static final Logger LOG = Logger.getLogger("dev.cornerstone.cluster.collective");
     private static final long HELLO_RETRY_MILLIS = 100;
+    private static final int STREAM_READ_BYTES = 256 << 10;
 
     private final Vertx vertx;
     private final Context context;
@@ -49,6 +63,9 @@ public final class RingCommunicator implements Communicator {
     private final int chunkFloats;
     private final String nodeId;
     private final String nextAddress;
+    /** Address the STREAM server binds to: this node's event-bus host. */
+    private final String host;
+    private final long token = new java.security.SecureRandom().nextLong();
 
     // Confined to the context's thread:
     private MessageConsumer<Object> consumer;
@@ -56,17 +73,26 @@ public final class RingCommunicator implements Communicator {
     private final Map<Long, RingOp> ops = new HashMap<>();
     private final Map<Long, List<Chunk>> early = new HashMap<>();
     private long nextToStart;
-    private float[] scratch;
     private Promise<Void> prevHello;
     private String prevNode = "?";
     private String nextNode = "?";
+    private NetServer dataServer;
+    private NetClient dataClient;
+    private volatile NetSocketInternal outSocket; // set on the writer event loop
+    private NetSocketInternal inSocket;
+    private StreamReceiver receiver;
+    /** Set when a neighbour's stream closed while no operation needed it. */
+    private CollectiveException nextGone;
+    private CollectiveException prevGone;
+    /** Arrays that held chunks arriving before their operation started, for the next such chunks. */
+    private final java.util.ArrayDeque<float[]> spare = new java.util.ArrayDeque<>();
 
     private long nextSeq; // guarded by this
     private volatile CollectiveException broken;
     private volatile boolean closed;
 
     private RingCommunicator(Vertx vertx, Context context, String job, int rank, int world, CollectiveOptions options,
-                             String nodeId) {
+                             String nodeId, String host) {
         this.vertx = vertx;
         this.context = context;
         this.job = job;
@@ -76,6 +102,7 @@ public final class RingCommunicator implements Communicator {
         this.chunkFloats = options.chunkBytes() / Float.BYTES;
         this.nodeId = nodeId;
         this.nextAddress = address(job, (rank + 1) % world);
+        this.host = host;
     }
 
     /** The event-bus address of {@code rank} of {@code job}. */
@@ -86,10 +113,11 @@ public final class RingCommunicator implements Communicator {
     /**
      * Joins the ring as {@code rank} of {@code world}; completes once both neighbours are
      * there, or fails after {@code options.connectTimeout()} naming the one that is not.
-     * {@code nodeId} names this node in messages (may be null).
+     * {@code nodeId} names this node in messages (may be null); {@code host} is the address
+     * this rank's STREAM server binds to and its predecessor connects to.
      */
     public static CompletableFuture<Communicator> create(Vertx vertx, String job, int rank, int world,
-                                                         CollectiveOptions options, String nodeId) {
+                                                         CollectiveOptions options, String nodeId, String host) {
         Objects.requireNonNull(vertx, "vertx");
         Objects.requireNonNull(options, "options");
         if (job == null || job.isBlank() || !job.matches("[A-Za-z0-9_.:-]+")) {
@@ -101,7 +129,8 @@ public final class RingCommunicator implements Communicator {
         ChunkCodec.registerOn(vertx.eventBus());
         // A context of its own: an event-loop thread that runs this rank's operations.
         Context ctx = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
-        RingCommunicator c = new RingCommunicator(vertx, ctx, job, rank, world, options, nodeId);
+        RingCommunicator c = new RingCommunicator(vertx, ctx, job, rank, world, options, nodeId,
+                Objects.requireNonNull(host, "host"));
         ctx.exceptionHandler(t -> {
             LOG.log(Level.SEVERE, c.who() + ": internal error", t);
             c.fail(new CollectiveException(c.who() + ": internal error: " + t, -1, t), true);
@@ -114,24 +143,39 @@ public final class RingCommunicator implements Communicator {
     // ---- handshake ------------------------------------------------------------------------
 
     private void connect(CompletableFuture<Communicator> result) {
-        EventBus bus = vertx.eventBus();
-        scratch = new float[chunkFloats];
         prevHello = Promise.promise();
-        consumer = bus.consumer(address(job, rank));
-        consumer.handler(this::onMessage);
-        toNext = bus.sender(nextAddress, new DeliveryOptions().setCodecName(ChunkCodec.NAME));
         long deadline = System.nanoTime() + options.connectTimeout().toNanos();
-        consumer.completion().onComplete(reg -> {
-            if (reg.failed()) {
-                result.completeExceptionally(new CollectiveException(who() + ": cannot register "
-                        + address(job, rank) + ": " + reg.cause(), -1, reg.cause()));
+        // The stream server is up before the consumer registers: the hello answer names it.
+        Future<Void> server = options.transport() == Transport.STREAM && world > 1 ? startServer()
+                : Future.succeededFuture();
+        server.onComplete(ar -> {
+            if (ar.failed()) {
+                CollectiveException e = new CollectiveException(who() + ": cannot open a stream server on " + host
+                        + ": " + ar.cause().getMessage(), -1, ar.cause());
+                close();
+                result.completeExceptionally(e);
                 return;
             }
-            if (world == 1) {
-                result.complete(this);
-                return;
-            }
-            Promise<Void> nextHello = Promise.promise();
+            EventBus bus = vertx.eventBus();
+            consumer = bus.consumer(address(job, rank));
+            consumer.handler(this::onMessage);
+            toNext = bus.sender(nextAddress, new DeliveryOptions().setCodecName(ChunkCodec.NAME));
+            consumer.completion().onComplete(reg -> {
+                if (reg.failed()) {
+                    close();
+                    result.completeExceptionally(new CollectiveException(who() + ": cannot register "
+                            + address(job, rank) + ": " + reg.cause(), -1, reg.cause()));
+                } else if (world == 1) {
+                    result.complete(this);
+                } else {
+                    handshake(result, deadline);
+                }
+            });
+        });
+    }
+
+    private void handshake(CompletableFuture<Communicator> result, long deadline) {
+        Promise<Void> nextHello = Promise.promise();
             helloNext(nextHello, deadline);
             long timer = vertx.setTimer(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), id -> {
                 List<String> missing = new ArrayList<>();
@@ -162,13 +206,151 @@ public final class RingCommunicator implements Communicator {
                     result.completeExceptionally(e);
                 }
             });
-        });
     }
 
     private JsonObject hello() {
-        return new JsonObject().put("type", "hello").put("job", job).put("rank", rank).put("world", world)
+        JsonObject h = new JsonObject().put("type", "hello").put("job", job).put("rank", rank).put("world", world)
                 .put("generation", options.generation()).put("chunkBytes", options.chunkBytes())
-                .put("node", nodeId);
+                .put("transport", options.transport().name()).put("node", nodeId);
+        if (dataServer != null) {
+            h.put("dataHost", host).put("dataPort", dataServer.actualPort()).put("token", token);
+        }
+        return h;
+    }
+
+    // ---- STREAM transport -------------------------------------------------------------------
+
+    /** The server this rank's predecessor streams to; only a connection that sends the token first is kept. */
+    private Future<Void> startServer() {
+        receiver = new StreamReceiver(new Sink());
+        // Reads of up to 256 KiB (Vert.x then reads into fixed-size buffers): fewer, larger reads
+        // than Netty's adaptive default of at most 64 KiB, measured faster for chunk streams.
+        dataServer = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(0).setTcpNoDelay(true)
+                .setReceiveBufferSize(STREAM_READ_BYTES));
+        dataServer.connectHandler(socket -> {
+            NetSocketInternal s = (NetSocketInternal) socket;
+            byte[] preamble = new byte[Long.BYTES];
+            int[] fill = {0};
+            s.messageHandler(msg -> {
+                ByteBuf buf = (ByteBuf) msg;
+                try {
+                    if (fill[0] < preamble.length) {
+                        int n = Math.min(buf.readableBytes(), preamble.length - fill[0]);
+                        buf.readBytes(preamble, fill[0], n);
+                        fill[0] += n;
+                        if (fill[0] < preamble.length) {
+                            return;
+                        }
+                        if (java.nio.ByteBuffer.wrap(preamble).getLong() != token || inSocket != null) {
+                            LOG.warning(who() + ": refused a stream connection from " + s.remoteAddress()
+                                    + " (wrong token, or the predecessor is connected already)");
+                            s.close();
+                            return;
+                        }
+                        inSocket = s;
+                        s.closeHandler(v -> {
+                            if (!closed && inSocket == s) {
+                                streamClosed("the stream from rank " + prev() + " (" + address(job, prev())
+                                        + (prevNode.equals("?") ? "" : ", node " + prevNode) + ") closed", prev(), false);
+                            }
+                        });
+                    }
+                    if (inSocket == s) {
+                        receiver.feed(buf);
+                    }
+                } catch (RuntimeException e) {
+                    fail(new CollectiveException(who() + ": bad stream from rank " + prev() + ": " + e.getMessage(),
+                            prev(), e), true);
+                    s.close();
+                } finally {
+                    buf.release();
+                }
+            });
+        });
+        return dataServer.listen().mapEmpty();
+    }
+
+    /** Connects to the successor's stream server and sends its token. */
+    private Future<Void> connectNext(JsonObject reply) {
+        String dataHost = reply.getString("dataHost");
+        Integer dataPort = reply.getInteger("dataPort");
+        Long peerToken = reply.getLong("token");
+        if (dataHost == null || dataPort == null || peerToken == null) {
+            return Future.failedFuture(new CollectiveException(who() + ": rank " + next()
+                    + " did not offer a stream (is it an older Cornerstone?)", next()));
+        }
+        dataClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true)
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis())));
+        // The outgoing connection lives on an event loop of its own, so the kernel's send work
+        // runs beside this rank's receiving and reducing instead of between them.
+        Promise<io.vertx.core.net.NetSocket> connected = Promise.promise();
+        Context writer = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+        writer.runOnContext(v -> dataClient.connect(dataPort, dataHost).onComplete(connected));
+        return connected.future().compose(socket -> {
+            NetSocketInternal s = (NetSocketInternal) socket;
+            outSocket = s;
+            s.closeHandler(v -> onContext(() -> {
+                if (!closed && outSocket == s) {
+                    streamClosed("the stream to rank " + next() + " (" + nextAddress
+                            + (nextNode.equals("?") ? "" : ", node " + nextNode) + ") closed", next(), true);
+                }
+            }));
+            s.messageHandler(msg -> ((ByteBuf) msg).release()); // nothing flows back
+            ByteBuf t = s.channelHandlerContext().alloc().buffer(Long.BYTES).writeLong(peerToken);
+            return s.writeMessage(t);
+        }).recover(e -> Future.failedFuture(e instanceof CollectiveException ? e : new CollectiveException(who()
+                + ": cannot connect the stream to rank " + next() + " at " + dataHost + ":" + dataPort + ": "
+                + e.getMessage(), next(), e)));
+    }
+
+    /** Where the frames of the stream go: into the operation they belong to, or kept until it starts. */
+    private final class Sink implements StreamReceiver.Sink {
+        @Override
+        public StreamReceiver.Target begin(Chunk h) {
+            if (h.generation != options.generation() || broken != null || closed) {
+                return StreamReceiver.Target.DISCARD;
+            }
+            RingOp op = ops.get(h.op);
+            if (op != null) {
+                String problem = check(op, h);
+                if (problem != null) {
+                    fail(op, describe(op) + ": " + problem, h.sender, null);
+                    return StreamReceiver.Target.DISCARD;
+                }
+                int seg = op.recvSegment(h.step);
+                return new StreamReceiver.Target(op.data, op.pieceStart(seg, h.piece), op.reduces(h.step), op);
+            }
+            if (h.op >= nextToStart && h.count <= chunkFloats) {
+                float[] keep = spare.poll(); // the predecessor is ahead: keep the floats until the call
+                return new StreamReceiver.Target(keep != null ? keep : new float[chunkFloats], 0, false, null);
+            }
+            fail(new CollectiveException(who() + ": rank " + h.sender + " sent step " + h.step + " of operation #"
+                    + h.op + (h.op < nextToStart ? ", which is over on this rank: the ranks do not call the same "
+                    + "collectives in the same order" : " with " + h.count + " floats, more than a chunk holds"),
+                    h.sender), true);
+            return StreamReceiver.Target.DISCARD;
+        }
+
+        @Override
+        public void end(Chunk h, StreamReceiver.Target t) {
+            if (t.discards()) {
+                return;
+            }
+            if (t.op == null) {
+                // Kept aside when its header came; the operation may have started while its floats arrived.
+                Chunk c = h.withFloats(t.array);
+                RingOp op = ops.get(h.op);
+                if (op != null) {
+                    accept(op, c);
+                    recycle(c);
+                } else if (h.op >= nextToStart) {
+                    early.computeIfAbsent(h.op, k -> new ArrayList<>()).add(c);
+                }
+                // else: the operation is over (failed, as it could not complete without this piece)
+                return;
+            }
+            applied(t.op, h.step, h.piece, h.count);
+        }
     }
 
     /** Says hello to the successor until it answers (it may not have registered yet) or the deadline passes. */
@@ -189,7 +371,17 @@ public final class RingCommunicator implements Communicator {
                             done.tryFail(new CollectiveException(who() + ": " + problem, next()));
                         } else {
                             nextNode = nodeOf(ar.result().body());
-                            done.tryComplete();
+                            if (options.transport() == Transport.STREAM) {
+                                connectNext(ar.result().body()).onComplete(c -> onContext(() -> {
+                                    if (c.succeeded()) {
+                                        done.tryComplete();
+                                    } else {
+                                        done.tryFail(c.cause());
+                                    }
+                                }));
+                            } else {
+                                done.tryComplete();
+                            }
                         }
                     } else if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException re
                             && re.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
@@ -215,6 +407,10 @@ public final class RingCommunicator implements Communicator {
         if (h.getLong("generation", -1L) != options.generation()) {
             return "rank " + expectedRank + " is at generation " + h.getLong("generation") + ", this rank at "
                     + options.generation();
+        }
+        if (!options.transport().name().equals(h.getString("transport"))) {
+            return "rank " + expectedRank + " sends chunks by " + h.getString("transport") + ", this rank by "
+                    + options.transport();
         }
         if (h.getInteger("chunkBytes", -1) != options.chunkBytes()) {
             return "rank " + expectedRank + " uses chunks of " + h.getInteger("chunkBytes") + " bytes, this rank "
@@ -338,6 +534,13 @@ public final class RingCommunicator implements Communicator {
             op.future.complete(null);
             return;
         }
+        if (nextGone != null && op.needsNext()) {
+            op.finished = true;
+            op.future.completeExceptionally(new CollectiveException(describe(op) + " not started: "
+                    + nextGone.getMessage(), nextGone.peerRank(), nextGone));
+            fail(nextGone, true);
+            return;
+        }
         ops.put(op.seq, op);
         op.timer = vertx.setTimer(options.timeout().toMillis(), id -> onTimeout(op));
         if (op.sendsFirst()) {
@@ -354,11 +557,19 @@ public final class RingCommunicator implements Communicator {
         List<Chunk> waiting = early.remove(op.seq);
         if (waiting != null) {
             for (Chunk c : waiting) {
-                if (op.finished) {
-                    break;
+                if (!op.finished) {
+                    accept(op, c);
                 }
-                accept(op, c);
+                recycle(c);
             }
+        }
+        // A predecessor that closed may have sent everything before (kept above); only what is
+        // still missing makes its closing a failure.
+        if (!op.finished && prevGone != null && op.needsPrev()) {
+            failOne(op, new CollectiveException(describe(op) + ": " + prevGone.getMessage(), prevGone.peerRank(),
+                    prevGone));
+            fail(prevGone, true);
+            return;
         }
         maybeComplete(op);
     }
@@ -370,7 +581,11 @@ public final class RingCommunicator implements Communicator {
                 from, count);
         op.outstandingWrites++;
         op.writesStarted++;
-        toNext.write(c).onComplete(ar -> {
+        Future<Void> written = options.transport() == Transport.STREAM
+                ? outSocket.writeMessage(ChunkFrames.encode(io.netty.buffer.PooledByteBufAllocator.DEFAULT, c))
+                : toNext.write(c);
+        // The outgoing stream lives on another event loop: come back to this rank's before touching its state.
+        written.onComplete(ar -> onContext(() -> {
             op.outstandingWrites--;
             if (op.finished) {
                 return;
@@ -383,7 +598,7 @@ public final class RingCommunicator implements Communicator {
                 op.writesDone++;
                 maybeComplete(op);
             }
-        });
+        }));
     }
 
     private void onChunk(Chunk c) {
@@ -406,49 +621,82 @@ public final class RingCommunicator implements Communicator {
         }
     }
 
-    private void accept(RingOp op, Chunk c) {
-        String problem = null;
+    /** Why chunk (or frame header) {@code c} does not fit {@code op}; null when it does. Marks it seen. */
+    private String check(RingOp op, Chunk c) {
         if (c.kind != op.kind.code || c.opLength != op.length) {
             OpKind k = OpKind.of(c.kind);
-            problem = "rank " + c.sender + " sent " + (k == null ? "kind " + c.kind : k.label) + " of " + c.opLength
+            return "rank " + c.sender + " sent " + (k == null ? "kind " + c.kind : k.label) + " of " + c.opLength
                     + " floats as operation #" + op.seq + ", where this rank called " + op.kind.label + " of "
                     + op.length + " floats: every rank must call the same collectives in the same order";
-        } else if (c.sender != prev()) {
-            problem = "rank " + c.sender + " sent to rank " + rank + ", whose predecessor is rank " + prev();
-        } else if (!op.receivesAt(c.step)) {
-            problem = "unexpected step " + c.step + " from rank " + c.sender;
-        } else {
-            int seg = op.recvSegment(c.step);
-            if (c.piece < 0 || c.piece >= op.pieces(op.segLength(seg)) || c.count != op.pieceLength(seg, c.piece)) {
-                problem = "rank " + c.sender + " sent piece " + c.piece + " of " + c.count + " floats at step "
-                        + c.step + ", which does not fit segment " + seg + " (are the chunk sizes equal?)";
-            } else if (!op.markSeen(c.step, c.piece)) {
-                problem = "rank " + c.sender + " sent piece " + c.piece + " of step " + c.step + " twice";
-            }
         }
+        if (c.sender != prev()) {
+            return "rank " + c.sender + " sent to rank " + rank + ", whose predecessor is rank " + prev();
+        }
+        if (!op.receivesAt(c.step)) {
+            return "unexpected step " + c.step + " from rank " + c.sender;
+        }
+        int seg = op.recvSegment(c.step);
+        if (c.piece < 0 || c.piece >= op.pieces(op.segLength(seg)) || c.count != op.pieceLength(seg, c.piece)) {
+            return "rank " + c.sender + " sent piece " + c.piece + " of " + c.count + " floats at step " + c.step
+                    + ", which does not fit segment " + seg + " (are the chunk sizes equal?)";
+        }
+        if (!op.markSeen(c.step, c.piece)) {
+            return "rank " + c.sender + " sent piece " + c.piece + " of step " + c.step + " twice";
+        }
+        return null;
+    }
+
+    private void accept(RingOp op, Chunk c) {
+        String problem = check(op, c);
         if (problem != null) {
             fail(op, describe(op) + ": " + problem, c.sender, null);
             return;
         }
-        int seg = op.recvSegment(c.step);
-        int at = op.pieceStart(seg, c.piece);
+        int at = op.pieceStart(op.recvSegment(c.step), c.piece);
         if (op.reduces(c.step)) {
-            c.addInto(op.data, at, scratch);
-            if (op.reduce == ReduceOp.AVG && op.completesReduction(c.step)) {
-                float inv = 1f / world;
-                float[] d = op.data;
-                for (int i = at, end = at + c.count; i < end; i++) {
-                    d[i] *= inv;
-                }
-            }
+            c.addInto(op.data, at);
         } else {
             c.copyInto(op.data, at);
         }
+        applied(op, c.step, c.piece, c.count);
+    }
+
+    /** A piece has been added or copied into place: finish an average, forward it, count it. */
+    private void applied(RingOp op, int step, int piece, int count) {
+        if (op.finished) {
+            return;
+        }
+        int seg = op.recvSegment(step);
+        if (op.reduce == ReduceOp.AVG && op.completesReduction(step)) {
+            float inv = 1f / world;
+            float[] d = op.data;
+            int at = op.pieceStart(seg, piece);
+            for (int i = at, end = at + count; i < end; i++) {
+                d[i] *= inv;
+            }
+        }
         op.received++;
-        if (c.step + 1 < op.totalSteps) {
-            send(op, c.step + 1, seg, c.piece);
+        if (step + 1 < op.totalSteps) {
+            send(op, step + 1, seg, piece);
         }
         maybeComplete(op);
+    }
+
+    /** Runs {@code r} on this rank's event loop: at once when already there. */
+    private void onContext(Runnable r) {
+        if (Vertx.currentContext() == context) {
+            r.run();
+        } else {
+            context.runOnContext(v -> r.run());
+        }
+    }
+
+    /** Takes back the array of a stream chunk that had to wait for its operation. */
+    private void recycle(Chunk c) {
+        float[] a = c.floats();
+        if (a != null && a.length == chunkFloats && spare.size() < 64) {
+            spare.push(a);
+        }
     }
 
     private void maybeComplete(RingOp op) {
@@ -491,11 +739,34 @@ public final class RingCommunicator implements Communicator {
         fail(e, true);
     }
 
+    /**
+     * A neighbour's stream closed. If an operation in flight still needs it, that is a failure
+     * the other ranks hear of; if not, the neighbour has done its part and is leaving the ring
+     * (a rank may close as soon as its own part of the last operation is done), and only a later
+     * operation that needs the stream fails, naming it.
+     */
+    private void streamClosed(String reason, int peer, boolean toNext) {
+        CollectiveException e = new CollectiveException(who() + ": " + reason, peer);
+        if (toNext) {
+            nextGone = e;
+        } else {
+            prevGone = e;
+        }
+        for (RingOp op : new ArrayList<>(ops.values())) {
+            if (toNext ? op.needsNext() : op.needsPrev()) {
+                failOne(op, new CollectiveException(describe(op) + ": " + reason, peer, e));
+                fail(e, true);
+                return;
+            }
+        }
+        LOG.fine(e::getMessage); // no operation needs it (the neighbour is done and closing): later ones will fail
+    }
+
     /** Breaks the ring: every operation in flight fails; {@code tell}: let the other ranks know. */
     private void fail(CollectiveException e, boolean tell) {
         if (broken == null) {
             broken = e;
-            LOG.log(Level.WARNING, e.getMessage());
+            LOG.log(closed ? Level.FINE : Level.WARNING, e.getMessage());
             if (tell && world > 1 && !closed) {
                 tellOthers(e);
             }
@@ -558,6 +829,18 @@ public final class RingCommunicator implements Communicator {
             }
             if (toNext != null) {
                 toNext.close();
+            }
+            if (outSocket != null) {
+                outSocket.close();
+            }
+            if (inSocket != null) {
+                inSocket.close();
+            }
+            if (dataClient != null) {
+                dataClient.close();
+            }
+            if (dataServer != null) {
+                dataServer.close();
             }
         });
     }

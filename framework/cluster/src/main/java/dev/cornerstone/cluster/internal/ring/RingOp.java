@@ -42,6 +42,8 @@ final class RingOp {
     final int chunkFloats;
     final int totalSteps;
     final int expected;
+    /** Chunks this rank writes to its successor in the whole operation. */
+    final int sendsTotal;
     final CompletableFuture<Void> future;
     final long startNanos = System.nanoTime();
 
@@ -83,6 +85,27 @@ final class RingOp {
             }
         }
         this.expected = e;
+        int sends = sendsFirst() ? pieces(segLength(sendSegment(0))) : 0;
+        for (int t = 0; t + 1 < totalSteps; t++) {
+            if (receivesAt(t)) {
+                sends += pieces(segLength(recvSegment(t))); // each piece received at t is sent on at t + 1
+            }
+        }
+        this.sendsTotal = sends;
+    }
+
+    /**
+     * Whether this operation still has chunks to hand to the successor's stream. Writes
+     * already handed over are not counted: if the stream closes under them they fail on their
+     * own, and if it closes after they reached the successor, this rank's part is done.
+     */
+    boolean needsNext() {
+        return writesStarted < sendsTotal;
+    }
+
+    /** Whether this operation still waits for the predecessor. */
+    boolean needsPrev() {
+        return received < expected;
     }
 
     int pieces(int segLength) {

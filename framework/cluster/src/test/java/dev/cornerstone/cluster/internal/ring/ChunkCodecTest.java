@@ -34,7 +34,7 @@ class ChunkCodecTest {
         in.copyInto(copied, 1);
         assertThat(copied).containsExactly(0f, 1.5f, Float.MIN_VALUE, Float.MAX_VALUE, -3.25e-7f, 42f, 0f);
         float[] sums = {1, 1, 1, 1, 1};
-        in.addInto(sums, 0, new float[5]);
+        in.addInto(sums, 0);
         assertThat(sums).containsExactly(2.5f, 1 + Float.MIN_VALUE, Float.MAX_VALUE, 1 - 3.25e-7f, 43f);
     }
 

@@ -18,12 +18,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ring schedule with every rank in one JVM, on one local Vert.x (messages are delivered
- * through the codec's {@code transform}, each rank on its own event loop). Sizes include 0,
- * 1, fewer elements than ranks, primes and sizes that the world and the chunk size do not
- * divide; chunks are tiny so that every segment is cut into many pieces.
+ * The ring schedule with every rank in one JVM, on one local Vert.x, each rank on its own
+ * event loop; every transport runs the whole suite (event-bus messages are delivered through
+ * the codec's {@code transform}; streams are real TCP connections over loopback). Sizes
+ * include 0, 1, fewer elements than ranks, primes and sizes that the world and the chunk size
+ * do not divide; chunks are tiny so that every segment is cut into many pieces.
  */
-class RingCollectivesTest {
+abstract class RingCollectivesSuite {
+
+    /** The transport under test. */
+    abstract CollectiveOptions.Transport transport();
 
     static Vertx vertx;
     static int jobs;
@@ -38,10 +42,11 @@ class RingCollectivesTest {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    static final CollectiveOptions SMALL_CHUNKS = CollectiveOptions.DEFAULTS.withChunkBytes(4 * 5)
-            .withTimeout(Duration.ofSeconds(20)).withConnectTimeout(Duration.ofSeconds(10));
+    final CollectiveOptions SMALL_CHUNKS = CollectiveOptions.DEFAULTS.withChunkBytes(4 * 5)
+            .withTimeout(Duration.ofSeconds(20)).withConnectTimeout(Duration.ofSeconds(10)).withTransport(transport());
 
-    static List<Communicator> ring(int world, CollectiveOptions options) throws Exception {
+    List<Communicator> ring(int world, CollectiveOptions options) throws Exception {
+        options = options.withTransport(transport());
         String job = "test-" + (++jobs);
         List<CompletableFuture<Communicator>> fs = new ArrayList<>();
         for (int r = 0; r < world; r++) {
@@ -340,6 +345,62 @@ class RingCollectivesTest {
     }
 
     @Test
+    void aRankThatCallsLateCatchesUpWithChunksSentBeforeItsCall() throws Exception {
+        // Rank 0 streams big chunks before rank 1 has called: they are kept until rank 1's call,
+        // including one whose floats are still arriving when the call comes.
+        List<Communicator> ring = ring(2, SMALL_CHUNKS.withChunkBytes(1 << 20));
+        try {
+            Random rnd = new Random(11);
+            for (int rep = 0; rep < 8; rep++) {
+                int n = (4 << 20) + rnd.nextInt(1000);
+                float[][] data = integerInputs(rnd, 2, n);
+                float[] want = new float[n];
+                for (int i = 0; i < n; i++) {
+                    want[i] = data[0][i] + data[1][i];
+                }
+                CompletableFuture<Void> first = ring.get(0).allReduce(data[0], ReduceOp.SUM);
+                Thread.sleep(rnd.nextInt(12));
+                CompletableFuture<Void> second = ring.get(1).allReduce(data[1], ReduceOp.SUM);
+                first.get(20, TimeUnit.SECONDS);
+                second.get(20, TimeUnit.SECONDS);
+                assertThat(java.util.Arrays.mismatch(data[0], want)).as("rep %d rank 0", rep).isEqualTo(-1);
+                assertThat(java.util.Arrays.mismatch(data[1], want)).as("rep %d rank 1", rep).isEqualTo(-1);
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void aRankMayLeaveAsSoonAsItsOwnPartIsDone() throws Exception {
+        // A broadcast's root is done once it has sent; the last rank still receives from the
+        // others. Each rank closes its communicator the moment its own future completes.
+        int n = 200_003;
+        for (String op : List.of("broadcast", "all-reduce")) {
+            for (int rep = 0; rep < 5; rep++) {
+                List<Communicator> ring = ring(3, SMALL_CHUNKS.withChunkBytes(16 << 10));
+                float[][] data = integerInputs(new Random(rep), 3, n);
+                float[] want = new float[n];
+                for (int i = 0; i < n; i++) {
+                    want[i] = op.equals("broadcast") ? data[1][i] : data[0][i] + data[1][i] + data[2][i];
+                }
+                List<CompletableFuture<Void>> fs = new ArrayList<>();
+                for (int r = 0; r < 3; r++) {
+                    Communicator c = ring.get(r);
+                    CompletableFuture<Void> f = op.equals("broadcast") ? c.broadcast(data[r], 0, n, 1)
+                            : c.allReduce(data[r], ReduceOp.SUM);
+                    fs.add(f.thenRun(c::close));
+                }
+                for (int r = 0; r < 3; r++) {
+                    fs.get(r).get(20, TimeUnit.SECONDS);
+                    assertThat(java.util.Arrays.mismatch(data[r], want)).as("%s rep %d rank %d", op, rep, r)
+                            .isEqualTo(-1);
+                }
+            }
+        }
+    }
+
+    @Test
     void mismatchedCallsFailWithAMessageThatSaysSo() throws Exception {
         List<Communicator> ring = ring(2, SMALL_CHUNKS);
         try {
@@ -385,18 +446,19 @@ class RingCollectivesTest {
     @Test
     void aMissingRankFailsTheHandshakeNamingIt() {
         CollectiveOptions quick = SMALL_CHUNKS.withConnectTimeout(Duration.ofSeconds(1));
-        CompletableFuture<Communicator> lonely = Communicators.create(vertx, "lonely", 0, 2, quick);
+        CompletableFuture<Communicator> lonely = Communicators.create(vertx, "lonely-" + (++jobs), 0, 2, quick);
         assertThatThrownBy(() -> lonely.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(CollectiveException.class)
                 .hasMessageContaining("rank 0 of 2").hasMessageContaining("no ring within 1 s")
-                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not answer")
-                .hasMessageContaining("rank 1 (cornerstone.rank.lonely.1) did not say hello");
+                .hasMessageContaining("rank 1 (cornerstone.rank.lonely-" + jobs + ".1) did not answer")
+                .hasMessageContaining("rank 1 (cornerstone.rank.lonely-" + jobs + ".1) did not say hello");
     }
 
     @Test
     void ranksThatDisagreeOnTheWorldRefuseToFormARing() {
         CollectiveOptions quick = SMALL_CHUNKS.withConnectTimeout(Duration.ofSeconds(3));
-        CompletableFuture<Communicator> a = Communicators.create(vertx, "disagree", 0, 2, quick);
-        CompletableFuture<Communicator> b = Communicators.create(vertx, "disagree", 1, 3, quick);
+        String job = "disagree-" + (++jobs);
+        CompletableFuture<Communicator> a = Communicators.create(vertx, job, 0, 2, quick);
+        CompletableFuture<Communicator> b = Communicators.create(vertx, job, 1, 3, quick);
         assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).cause().hasMessageContaining("world of");
         assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
     }

@@ -1,0 +1,189 @@
+package dev.cornerstone.itests;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * All-reduce over the event bus between 2, 3 and 4 node processes of one distribution on
+ * loopback, for 1, 16 and 64 MB of floats; in the same run, plain TCP between the same
+ * processes in the same ring pattern (each sends to its successor while it receives from its
+ * predecessor) with the same bytes per link, 2 (n - 1) / n times the buffer. Prints the bus
+ * bandwidth, 2 (n - 1) / n x size / time (time: the slowest rank's median), the TCP link
+ * bandwidth and their ratio, for each transport of the collectives (chunks streamed over a TCP
+ * connection per ring link, or sent as event-bus messages). "CPU ratio" is the CPU time the
+ * nodes spent on the TCP transfer over the CPU time they spent on the all-reduce: what the
+ * ratio would be on a machine where the processes have the cores to themselves (these
+ * benchmarks run on 2 shared cores, where every process waits for the CPU). A benchmark, not a test: run by {@code itests/bench/run-cluster-bench.sh}.
+ *
+ * <pre>
+ * java -cp itests/target/test-classes:DIST/lib/* dev.cornerstone.itests.ClusterBench DIST [sizesMB] [worlds] [heap]
+ *      [chunkBytes] [transports]
+ * </pre>
+ */
+public final class ClusterBench {
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: ClusterBench DIST [SIZES_MB=1,16,64] [WORLDS=2,3,4] [HEAP=1g] [CHUNK_BYTES] "
+                    + "[TRANSPORTS=stream,eventbus]");
+            System.exit(2);
+        }
+        System.setProperty("cornerstone.dist", Path.of(args[0]).toAbsolutePath().toString());
+        List<Integer> sizes = ints(args.length > 1 ? args[1] : "1,16,64");
+        List<Integer> worlds = ints(args.length > 2 ? args[2] : "2,3,4");
+        String heap = args.length > 3 ? args[3] : "1g";
+        Integer chunk = args.length > 4 && !args[4].isBlank() ? Integer.valueOf(args[4]) : null;
+        List<String> transports = List.of((args.length > 5 ? args[5] : "stream,eventbus").split(","));
+        int maxWorld = worlds.stream().mapToInt(Integer::intValue).max().orElseThrow();
+
+        Path tmp = Files.createTempDirectory("cluster-bench");
+        Distribution dist = Distribution.copyInto(tmp);
+        String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> env = Map.of("JAVA_OPTS", "-Xmx" + heap);
+        List<NodeProcess> nodes = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        try {
+            nodes.add(NodeProcess.start(dist, tmp.resolve("node-0"), List.of("--cluster", "--cluster-name", cluster),
+                    env));
+            String seed = awaitJoined(nodes.get(0)).path("local").path("address").asText();
+            for (int i = 1; i < maxWorld; i++) {
+                nodes.add(NodeProcess.start(dist, tmp.resolve("node-" + i), List.of("--join", seed, "--cluster-name",
+                        cluster), env));
+            }
+            for (NodeProcess n : nodes) {
+                ids.add(awaitJoined(n).path("nodeId").asText());
+            }
+            NodeProcess first = nodes.get(0);
+            first.await(maxWorld + " members", Duration.ofSeconds(60),
+                    () -> first.get("/cluster").path("members").size() == maxWorld);
+
+            System.out.printf(Locale.ROOT, "Cluster bench: %d node processes on loopback (heap %s each), %d cores; "
+                    + "all-reduce over the event bus vs plain TCP in the same ring%n", maxWorld, heap,
+                    Runtime.getRuntime().availableProcessors());
+            System.out.printf(Locale.ROOT, "%5s %6s %-10s %12s %10s %10s %7s %11s%n", "nodes", "MB", "transport",
+                    "all-reduce s", "bus GB/s", "TCP GB/s", "ratio", "CPU ratio");
+            int job = 0;
+            for (int world : worlds) {
+                for (int mb : sizes) {
+                    int floats = mb * (1 << 20) / 4;
+                    int iterations = mb <= 1 ? 20 : mb <= 16 ? 8 : 4;
+                    int warmup = mb <= 1 ? 5 : 2;
+                    long linkBytes = 2L * (world - 1) * 4L * floats / world;
+                    Map<String, Object> tcp = new LinkedHashMap<>();
+                    tcp.put("job", "bench-tcp-" + job);
+                    tcp.put("bytes", linkBytes);
+                    tcp.put("iterations", iterations);
+                    tcp.put("warmup", warmup);
+                    tcp.put("timeoutSeconds", 300);
+                    List<JsonNode> tcpAnswers = everyRank(nodes.subList(0, world), ids, "/cluster/tcp", tcp);
+                    double tcpSeconds = slowestMedian(tcpAnswers);
+                    double tcpCpu = totalCpu(tcpAnswers);
+                    double raw = linkBytes / tcpSeconds;
+                    for (String transport : transports) {
+                        Map<String, Object> ar = new LinkedHashMap<>();
+                        ar.put("job", "bench-ar-" + (++job));
+                        ar.put("op", "all-reduce");
+                        ar.put("transport", transport);
+                        ar.put("floats", floats);
+                        ar.put("iterations", iterations);
+                        ar.put("warmup", warmup);
+                        ar.put("timeoutSeconds", 300);
+                        if (chunk != null) {
+                            ar.put("chunkBytes", chunk);
+                        }
+                        List<JsonNode> arAnswers = everyRank(nodes.subList(0, world), ids, "/cluster/collective", ar);
+                        double arSeconds = slowestMedian(arAnswers);
+                        if (Boolean.getBoolean("bench.verbose")) {
+                            System.out.println("  tcp cpu/it " + totalCpu(tcpAnswers) + " ar cpu/it " + totalCpu(arAnswers)
+                                    + " tcp " + tcpAnswers + "\n  ar " + arAnswers);
+                        }
+                        double bus = linkBytes / arSeconds;
+                        System.out.printf(Locale.ROOT, "%5d %6d %-10s %12.4f %10.3f %10.3f %6.0f%% %10.0f%%%n", world,
+                                mb, transport, arSeconds, bus / 1e9, raw / 1e9, 100 * bus / raw,
+                                100 * tcpCpu / totalCpu(arAnswers));
+                    }
+                }
+            }
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.close();
+            }
+        }
+    }
+
+    private static JsonNode awaitJoined(NodeProcess n) throws Exception {
+        JsonNode[] last = new JsonNode[1];
+        n.await("cluster joined", Duration.ofSeconds(180), () -> {
+            last[0] = n.get("/cluster");
+            if (last[0].path("state").asText().equals("failed")) {
+                throw new IllegalStateException("join failed: " + last[0]);
+            }
+            return last[0].path("state").asText().equals("joined");
+        });
+        return last[0];
+    }
+
+    private static List<JsonNode> everyRank(List<NodeProcess> ranks, List<String> ids, String path,
+                                            Map<String, Object> body) throws Exception {
+        List<String> rankNodes = ids.subList(0, ranks.size());
+        List<CompletableFuture<JsonNode>> fs = new ArrayList<>();
+        for (int r = 0; r < ranks.size(); r++) {
+            Map<String, Object> req = new LinkedHashMap<>(body);
+            req.put("rank", r);
+            req.put("nodes", rankNodes);
+            NodeProcess n = ranks.get(r);
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return n.post(path, req, Duration.ofMinutes(20));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        List<JsonNode> out = new ArrayList<>();
+        for (CompletableFuture<JsonNode> f : fs) {
+            JsonNode a = f.get(25, TimeUnit.MINUTES);
+            if (!a.path("ok").asBoolean()) {
+                throw new IllegalStateException(path + " failed: " + a);
+            }
+            out.add(a);
+        }
+        return out;
+    }
+
+    private static double slowestMedian(List<JsonNode> answers) {
+        double worst = 0;
+        for (JsonNode a : answers) {
+            worst = Math.max(worst, a.path("medianSeconds").asDouble());
+        }
+        return worst;
+    }
+
+    /** CPU seconds per iteration, summed over the ranks' processes. */
+    private static double totalCpu(List<JsonNode> answers) {
+        double sum = 0;
+        for (JsonNode a : answers) {
+            sum += a.path("cpuSecondsPerIteration").asDouble();
+        }
+        return sum;
+    }
+
+    private static List<Integer> ints(String csv) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : csv.split(",")) {
+            out.add(Integer.parseInt(s.trim()));
+        }
+        return out;
+    }
+}
