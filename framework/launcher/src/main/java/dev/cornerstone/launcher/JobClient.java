@@ -155,8 +155,7 @@ final class JobClient implements AutoCloseable {
             boolean settled = rejected.contains(jar);
             for (org.osgi.framework.Bundle b : container.context().getBundles()) {
                 if (jar.equals(DeployedBundles.deployedFile(b, deployDir))) {
-                    settled = b.getState() == org.osgi.framework.Bundle.ACTIVE || BundleProblems.isFragment(b)
-                            || container.problems().problemOf(b) != null;
+                    settled = isSettled(b);
                 }
             }
             if (!settled) {
@@ -164,6 +163,20 @@ final class JobClient implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * A deployed bundle is settled when it started, is a fragment, or failed for a reason that will
+     * not go away by waiting: a recorded start failure or a requirement nothing provides. A bundle
+     * File Install has installed but not yet started is not (it shows "not resolved" meanwhile).
+     */
+    private boolean isSettled(org.osgi.framework.Bundle b) {
+        if (b.getState() == org.osgi.framework.Bundle.ACTIVE || BundleProblems.isFragment(b)
+                || container.problems().hasRecordedProblem(b)) {
+            return true;
+        }
+        return b.getState() == org.osgi.framework.Bundle.INSTALLED
+                && !container.problems().missingRequirements(b).isEmpty();
     }
 
     private static boolean backendsRegistered(org.osgi.framework.Bundle b) {
