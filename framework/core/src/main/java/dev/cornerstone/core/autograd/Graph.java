@@ -83,7 +83,8 @@ public final class Graph implements Ops {
     private Node result(Shape shape, boolean requiresGrad) {
         // the op about to record its backward step has index stepCount(): its output's gradient
         // is read by that step and by none before it, so it can go right after
-        return new Node(tape.allocate(shape, DType.F32), requiresGrad, null, tape.stepCount());
+        // every op's forward kernel writes its whole output, so it need not be zeroed first
+        return new Node(tape.allocateOutput(shape, DType.F32), requiresGrad, null, tape.stepCount());
     }
 
     private static Node node(Var v) {
