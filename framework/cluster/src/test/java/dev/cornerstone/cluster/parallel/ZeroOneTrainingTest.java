@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -90,8 +91,9 @@ class ZeroOneTrainingTest {
         root = dir;
         corpus = DataParallelTrainingTest.corpus();
         single = train("single", 1, null, List.of());
-        ddp = train("ddp", 3, DataParallelSync::new, List.of());
-        zero = train("zero1", 3, ZeroOneSync::new, List.of());
+        // by the names a job spec gives them (cluster.strategy)
+        ddp = train("ddp", 3, ParallelStrategy.of("ddp")::sync, List.of());
+        zero = train("zero1", 3, ParallelStrategy.of("zero1")::sync, List.of());
     }
 
     @AfterAll
@@ -385,6 +387,33 @@ class ZeroOneTrainingTest {
             params.put("p" + i, be.allocate(Shape.of(sizes[i]), DType.F32));
         }
         return params;
+    }
+
+    @Test
+    void strategiesAreChosenByTheirSpecName() throws Exception {
+        assertThat(ParallelStrategy.of("zero1")).isEqualTo(ParallelStrategy.ZERO1);
+        assertThatThrownBy(() -> ParallelStrategy.of("zero3"))
+                .hasMessage("cluster.strategy: 'zero3' is not a strategy; allowed: ddp, zero1");
+    }
+
+    @Test
+    void optimizerStateOfAnotherModelIsRefusedNamingTheFile() throws Exception {
+        try (CpuBackend be = new CpuBackend(1);
+             TrainingRun r = TrainingRun.create(TrainSpec.from(spec()), tmp.resolve("bad"), root, providers(be),
+                     Map.of())) {
+            String first = r.model().parameters().firstEntry().getKey();
+            SequencedMap<String, SafeTensors.Entry> state = new LinkedHashMap<>();
+            state.put("h.9.mlp.c_fc.weight.exp_avg", SafeTensors.Entry.of(new int[] {1}, new float[1]));
+            assertThatThrownBy(() -> r.trainer().restoreOptimizerState(state, "cp/optimizer.safetensors"))
+                    .hasMessage("cp/optimizer.safetensors: tensor h.9.mlp.c_fc.weight.exp_avg is not the state of a "
+                            + "parameter of this model");
+            // names of this model, but not all of them: found out when the state is first used
+            state.clear();
+            state.put(first + ".exp_avg", SafeTensors.Entry.of(new int[] {1}, new float[1]));
+            r.trainer().restoreOptimizerState(state, "cp/optimizer.safetensors");
+            assertThatThrownBy(() -> r.trainer().optimizerState())
+                    .hasMessageStartingWith("cp/optimizer.safetensors: no tensor named ");
+        }
     }
 
     @Test
