@@ -98,7 +98,8 @@ public final class Trainer implements AutoCloseable {
      * step it takes its share of the global batch's sequences and averages gradients and loss
      * with the other ranks through {@code sync}, so all ranks step as one process on the whole
      * batch would. With dropout, each rank draws its own masks, so the sequence then differs
-     * from one process's.
+     * from one process's. An {@link OptimizerSharding} (ZeRO-1) is told the parameters here,
+     * and this rank's optimizer then holds and updates only those it owns.
      */
     public void dataParallel(GradientSync sync) {
         int world = sync.worldSize();
