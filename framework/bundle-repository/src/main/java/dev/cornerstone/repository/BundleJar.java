@@ -62,10 +62,10 @@ record BundleJar(String symbolicName, String version, String sha256, byte[] byte
         try (JarInputStream in = new JarInputStream(new ByteArrayInputStream(bytes))) {
             mf = in.getManifest();
             if (mf == null && in.getNextJarEntry() == null) {
-                throw new Refused(400, name + " is not a jar (zip) file");
+                throw new Refused(400, name + " is not a valid jar (zip) file: it holds no entries; nothing was stored");
             }
         } catch (IOException e) {
-            throw new Refused(400, name + " is not a valid jar (zip) file: " + e.getMessage());
+            throw new Refused(400, name + " is not a valid jar (zip) file: " + e.getMessage() + "; nothing was stored");
         }
         String bsn = mf == null ? null : mf.getMainAttributes().getValue("Bundle-SymbolicName");
         if (bsn == null || bsn.isBlank()) {

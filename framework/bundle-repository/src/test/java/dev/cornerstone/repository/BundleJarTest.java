@@ -63,7 +63,7 @@ class BundleJarTest {
         Path f = Files.write(tmp.resolve("junk.jar"), junk);
         assertThatThrownBy(() -> BundleJar.read(f, "junk.jar", 1 << 20))
                 .isInstanceOfSatisfying(BundleJar.Refused.class, e -> assertThat(e.status).isEqualTo(400))
-                .hasMessageContaining("junk.jar is not");
+                .hasMessageContaining("junk.jar is not a valid jar");
     }
 
     @Test

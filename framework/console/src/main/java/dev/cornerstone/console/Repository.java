@@ -60,7 +60,7 @@ final class Repository {
     /** {@code POST /api/repository}: the jar was received into {@code jar} and is a bundle. */
     Map<String, Object> put(Path jar, String fileName, String uploader, long waitMillis) {
         requirePresent();
-        BundleActions.symbolicName(jar); // 400 before anything reaches the cluster
+        // The repository checks the jar (a zip with a Bundle-SymbolicName) before it stores anything.
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("command", "put");
         request.put("path", jar.toString());
