@@ -12,7 +12,8 @@
     route: null,
     job: null,          // the job shown in detail: {id, status, charts, ...}
     backends: {},
-    stats: {latencies: [], readyMs: null, events: 0, nodeEvents: 0, repositoryEvents: 0},
+    stats: {latencies: [], readyMs: null, events: 0, nodeEvents: 0, nodeLatencies: [], repositoryEvents: 0},
+    nodesSince: null,
     autoRefresh: true,   // the nodes view re-reads load and memory every 5 s (joins and leaves are pushed)
     reloadTimers: {},
   };
@@ -805,9 +806,16 @@
     es.addEventListener('bundle', () => {
       if (S.route === 'bundles') later('bundles', 300, () => loadBundles().catch(() => {}));
     });
-    es.addEventListener('nodes', () => {
+    es.addEventListener('nodes', e => {
       S.stats.nodeEvents++;
-      if (S.route === 'nodes') later('nodes', 100, () => nodesView().catch(() => {}));
+      let t = null;
+      try { t = JSON.parse(e.data).t_ms || null; } catch (x) { /* no time stamp */ }
+      if (t && !S.nodesSince) S.nodesSince = t;
+      // from the cluster event on the node (a Hazelcast listener) to the nodes view redrawn with it
+      if (S.route === 'nodes') later('nodes', 100, () => nodesView().then(() => {
+        if (S.nodesSince) S.stats.nodeLatencies.push(Date.now() - S.nodesSince);
+        S.nodesSince = null;
+      }).catch(() => {}));
       if (S.route === 'bundles') later('cluster', 300, () => loadCluster().catch(() => {}));
     });
     es.addEventListener('repository', () => {

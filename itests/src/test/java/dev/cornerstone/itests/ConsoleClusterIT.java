@@ -284,5 +284,17 @@ class ConsoleClusterIT {
                 .as("the node pushed the change").isGreaterThan(events);
         chromium.screenshot("10-cluster-node-left");
         assertThat(console.ok("/api/nodes").path("nodes")).hasSize(2);
+
+        // what it took, for the record (no assertion on speed)
+        @SuppressWarnings("unchecked")
+        List<Number> latencies = (List<Number>) chromium.js("return window.cornerstone.stats.nodeLatencies;");
+        assertThat(latencies).as("the redraws after the pushed events were timed").isNotEmpty();
+        List<Long> sorted = latencies.stream().map(Number::longValue).sorted().toList();
+        String line = String.format(java.util.Locale.ROOT, "cluster event latency, Hazelcast listener on the node -> "
+                + "nodes view redrawn (100 ms debounce and GET /api/nodes included), %d events: median %d ms, 95th "
+                + "percentile %d ms, max %d ms", sorted.size(), sorted.get(sorted.size() / 2),
+                sorted.get((int) Math.ceil(sorted.size() * 0.95) - 1), sorted.get(sorted.size() - 1));
+        System.out.println("[console] " + line);
+        Files.writeString(chromium.screenshots.resolve("console-cluster-metrics.txt"), line + "\n");
     }
 }
