@@ -810,8 +810,8 @@
       S.stats.nodeEvents++;
       let t = null;
       try { t = JSON.parse(e.data).t_ms || null; } catch (x) { /* no time stamp */ }
-      if (t && !S.nodesSince) S.nodesSince = t;
       // from the cluster event on the node (a Hazelcast listener) to the nodes view redrawn with it
+      if (S.route === 'nodes' && t && !S.nodesSince) S.nodesSince = t;
       if (S.route === 'nodes') later('nodes', 100, () => nodesView().then(() => {
         if (S.nodesSince) S.stats.nodeLatencies.push(Date.now() - S.nodesSince);
         S.nodesSince = null;

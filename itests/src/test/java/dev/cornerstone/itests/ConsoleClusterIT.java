@@ -33,7 +33,7 @@ import org.openqa.selenium.By;
  * the page live and installs the bundle too; removing it from the repository uninstalls it
  * everywhere; a node that stops disappears from the page live. Screenshots
  * {@code 09-cluster-two-nodes.png}, {@code 11-cluster-deploy.png},
- * {@code 12-cluster-node-joined.png}, {@code 13-cluster-bundles-three-nodes.png},
+ * {@code 11b-cluster-deploy-from-the-page.png}, {@code 12-cluster-node-joined.png}, {@code 13-cluster-bundles-three-nodes.png},
  * {@code 10-cluster-node-left.png}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -218,6 +218,20 @@ class ConsoleClusterIT {
         chromium.wait.until(d -> d.findElements(By.cssSelector(
                 "#cluster-bundle-table tr[data-bundle='" + TestBundles.HELLO + "'] .badge.ACTIVE")).size() == 2);
         chromium.screenshot("11-cluster-deploy");
+
+        // the same from the page: a newer jar of the bundle to the whole cluster replaces it on every node
+        Path v11 = TestBundles.hello(jars.resolve("v11"), "1.1.0");
+        new org.openqa.selenium.support.ui.Select(chromium.driver.findElement(By.id("deploy-target")))
+                .selectByValue("cluster");
+        chromium.driver.findElement(By.id("bundle-file")).sendKeys(v11.toString());
+        chromium.driver.findElement(By.id("deploy")).click();
+        chromium.waitText("#deploy-outcome", "replaced " + TestBundles.HELLO + " 1.1.0 for the whole cluster");
+        String outcome = chromium.driver.findElement(By.id("deploy-outcome")).getText();
+        assertThat(outcome.split("ACTIVE", -1)).as(outcome).hasSize(3);
+        for (NodeProcess n : new NodeProcess[]{first, second}) {
+            assertThat(bundleOn(n, TestBundles.HELLO).path("version").asText()).isEqualTo("1.1.0");
+        }
+        chromium.screenshot("11b-cluster-deploy-from-the-page");
     }
 
     @Test
@@ -240,7 +254,7 @@ class ConsoleClusterIT {
             JsonNode b = bundleOn(third, TestBundles.HELLO);
             return b != null && b.path("state").asText().equals("ACTIVE");
         });
-        assertThat(third.dist.deploy().resolve("hello.jar")).exists();
+        assertThat(third.dist.deploy().resolve("hello-1.1.0.jar")).as("under the name it was uploaded with").exists();
         first.await("three results in the repository", Duration.ofSeconds(60), () ->
                 states(console.ok("/api/repository").path("bundles").get(0)).equals(List.of("ACTIVE", "ACTIVE",
                         "ACTIVE")));
@@ -262,7 +276,10 @@ class ConsoleClusterIT {
         for (NodeProcess n : new NodeProcess[]{first, second, third}) {
             n.await("the bundle uninstalled on " + n.api, Duration.ofSeconds(30), () ->
                     bundleOn(n, TestBundles.HELLO) == null);
-            assertThat(n.dist.deploy().resolve("hello.jar")).doesNotExist();
+            try (var files = Files.list(n.dist.deploy())) {
+                assertThat(files.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("hello")).toList())
+                        .as("deploy/ of " + n.api).isEmpty();
+            }
         }
         assertThat(console.ok("/api/repository").path("bundles")).isEmpty();
     }

@@ -90,12 +90,16 @@ final class Repository {
      * {@code {nodes: [{id, host, self}], bundles: [{symbolicName, nodes: {ID: {version, state}}}]}}.
      * Without a cluster, this node only (from its own bundle list).
      */
-    @SuppressWarnings("unchecked")
     Map<String, Object> clusterBundles(List<Map<String, Object>> localBundles) {
-        List<Map<String, Object>> nodes = new ArrayList<>();
-        TreeMap<String, Map<String, Object>> byName = new TreeMap<>();
         Map<String, Object> info = services.present("cluster") ? services.call("cluster", Map.of("command", "info"))
                 : Map.of();
+        return matrix(info, localBundles);
+    }
+
+    /** The table of {@link #clusterBundles} from the cluster service's {@code info} answer. */
+    static Map<String, Object> matrix(Map<String, Object> info, List<Map<String, Object>> localBundles) {
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        TreeMap<String, Map<String, Object>> byName = new TreeMap<>();
         Object selfId = info.get("nodeId");
         List<?> members = info.get("members") instanceof List<?> l ? l : List.of();
         if (members.isEmpty()) {
