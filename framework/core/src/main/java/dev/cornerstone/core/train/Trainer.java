@@ -17,6 +17,7 @@ import dev.cornerstone.core.checkpoint.CheckpointException;
 import dev.cornerstone.core.checkpoint.Checkpoints;
 import dev.cornerstone.core.checkpoint.SafeTensors;
 import dev.cornerstone.core.data.TokenBatcher;
+import dev.cornerstone.core.random.Seeds;
 
 /**
  * The training loop of a causal language model on one backend:
@@ -258,7 +259,7 @@ public final class Trainer implements AutoCloseable {
         double lossSum = 0;
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
             TokenBatcher.Batch batch = shard(train.next());
-            long dropoutSeed = cfg.seed() * 1_000_003L + (long) s * 131L + micro;
+            long dropoutSeed = Seeds.derive(Seeds.derive(cfg.seed(), s), micro);
             try (Tape tape = new Tape(be);
                  Tensor x = ids(batch.inputs(), batch.batchSize(), batch.blockSize());
                  Tensor y = ids(batch.targets(), batch.batchSize(), batch.blockSize())) {
