@@ -9,10 +9,11 @@
 #
 # after pre-training with examples/spam/pretrain.yaml (Moby Dick + the unlabelled training
 # mails), and prints held-out spam F1 and accuracy, trainable parameters, peak memory (the
-# JVM's peak RSS) and wall time of each, and whether the targets hold: (b) and (c) beat (a)
-# on spam F1; (c) within 0.02 F1 of (b) with under 5 % of its trainable parameters.
+# JVM's peak RSS), wall time and CPU time (user + system, which a loaded machine inflates far
+# less than wall time) of each, and whether the targets hold: (b) and (c) beat (a) on spam F1;
+# (c) within 0.02 F1 of (b) with under 5 % of its trainable parameters.
 #
-#   itests/bench/finetune-bench.sh [PRETRAIN_RUN]     (after: mvn -B -q install -DskipTests)
+#   itests/bench/finetune-bench.sh [PRETRAIN_RUN]     (after: mvn -B -q -o package -DskipTests)
 #
 # With PRETRAIN_RUN (a finished run of pretrain.yaml) the pre-training step is skipped.
 # BENCH_OUT=DIR keeps the run folders there (default: a temporary folder, removed at the end);
@@ -31,13 +32,24 @@ else
 fi
 cd "$dist"
 
-timed() {  # timed NAME CMD...: runs CMD, log in $out/NAME.log, wall seconds in $out/NAME.wall
+children_cpu() {  # CPU seconds (user + system) of this shell's finished children so far
+  local stat; stat=$(< /proc/$$/stat)
+  set -- ${stat##*) }   # fields from the 3rd on: cutime and cstime are the 16th and 17th
+  echo "${14} ${15}"
+}
+
+timed() {  # timed NAME CMD...: runs CMD, log in $out/NAME.log, wall and CPU seconds in $out/NAME.wall, .cpu
   local name=$1; shift
-  local t0 t1
+  local t0 t1 c0 c1
+  c0=$(children_cpu)
   t0=$(date +%s.%N)
   "$@" > "$out/$name.log" 2>&1 || { echo "$name failed:" >&2; tail -20 "$out/$name.log" >&2; exit 1; }
   t1=$(date +%s.%N)
+  c1=$(children_cpu)
   python3 -c "print(round($t1 - $t0, 1))" > "$out/$name.wall"
+  python3 -c "a, b = '$c0'.split(), '$c1'.split(); print(round((int(b[0]) + int(b[1]) - int(a[0]) - int(a[1])) / $(getconf CLK_TCK), 1))" \
+    > "$out/$name.cpu"
+  uptime >> "$out/load.txt"
 }
 
 if [ -n "${REPORT_ONLY:-}" ]; then
@@ -60,30 +72,37 @@ fi
 python3 - "$out" "$pretrain" <<'PY'
 import json, os, sys
 out, pretrain = sys.argv[1], sys.argv[2]
+def seconds(name, kind):
+    f = os.path.join(out, name + "." + kind)
+    return float(open(f).read()) if os.path.exists(f) else None
 def load(name):
     s = json.load(open(os.path.join(out, name, "summary.json")))
-    s["wall"] = float(open(os.path.join(out, name + ".wall")).read())
+    s["wall"] = seconds(name, "wall")
+    s["cpu"] = seconds(name, "cpu")
     return s
+def show(sec):
+    return "n/a" if sec is None else f"{sec:,.0f} s"
 rows = {n: load(n) for n in ("scratch", "full", "lora")}
 full_params = rows["full"]["trainable_parameters"]
 print()
 if os.path.exists(os.path.join(out, "pretrain.wall")):
     p = json.load(open(os.path.join(pretrain, "summary.json")))
     print(f"pre-training: {p['steps']} steps, val loss {p.get('final_val_loss', float('nan')):.4f}, "
-          f"peak RSS {p['peak_rss_bytes'] / 2**20:,.0f} MiB, wall {float(open(os.path.join(out, 'pretrain.wall')).read()):,.0f} s")
+          f"peak RSS {p['peak_rss_bytes'] / 2**20:,.0f} MiB, wall {show(seconds('pretrain', 'wall'))}, "
+          f"CPU {show(seconds('pretrain', 'cpu'))}")
 print(f"held-out split: {rows['full']['validation_examples']} mails "
       f"({rows['full']['confusion']['matrix'][1][0] + rows['full']['confusion']['matrix'][1][1]} spam), "
       f"training split: {rows['full']['training_examples']} mails")
 print()
 # peak RSS: the whole JVM (heap, code, the CPU backend's pool of freed native blocks);
 # peak tensors: parameters, gradients and optimizer state live between steps
-print("| run | spam F1 | accuracy | trainable params | % of full | peak RSS | peak tensors | wall time |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| run | spam F1 | accuracy | trainable params | % of full | peak RSS | peak tensors | wall time | CPU time |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 names = {"scratch": "(a) scratch", "full": "(b) full fine-tune", "lora": "(c) LoRA"}
 for n, s in rows.items():
     print(f"| {names[n]} | {s['f1']['spam']:.4f} | {s['accuracy']:.4f} | {s['trainable_parameters']:,} | "
           f"{100 * s['trainable_parameters'] / full_params:.1f} % | {s['peak_rss_bytes'] / 2**20:,.0f} MiB | "
-          f"{s['peak_backend_bytes'] / 2**20:,.1f} MiB | {s['wall']:,.0f} s |")
+          f"{s['peak_backend_bytes'] / 2**20:,.1f} MiB | {show(s['wall'])} | {show(s['cpu'])} |")
 a, b, c = (rows[n]["f1"]["spam"] for n in ("scratch", "full", "lora"))
 ratio = rows["lora"]["trainable_parameters"] / full_params
 print()
