@@ -18,6 +18,10 @@
 # With PRETRAIN_RUN (a finished run of pretrain.yaml) the pre-training step is skipped.
 # BENCH_OUT=DIR keeps the run folders there (default: a temporary folder, removed at the end);
 # REPORT_ONLY=1 with BENCH_OUT=DIR prints the table of the runs already there, running nothing.
+# PARALLEL=1 runs (a) beside pre-training and (b) beside (c): on a machine shared with other
+# work this takes a larger share of it and finishes sooner; the runs compete with each other,
+# so compare CPU time rather than wall time (the load at the end of each run goes to
+# DIR/load.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,41 +36,54 @@ else
 fi
 cd "$dist"
 
-children_cpu() {  # CPU seconds (user + system) of this shell's finished children so far
-  local stat; stat=$(< /proc/$$/stat)
+children_cpu() {  # children_cpu PID: CPU clock ticks (user, system) of PID's finished children so far
+  local stat; stat=$(< "/proc/$1/stat")
   set -- ${stat##*) }   # fields from the 3rd on: cutime and cstime are the 16th and 17th
   echo "${14} ${15}"
 }
 
 timed() {  # timed NAME CMD...: runs CMD, log in $out/NAME.log, wall and CPU seconds in $out/NAME.wall, .cpu
   local name=$1; shift
-  local t0 t1 c0 c1
-  c0=$(children_cpu)
+  local me=$BASHPID t0 t1 c0 c1   # the shell (or subshell) that waits for CMD, and so collects its CPU time
+  c0=$(children_cpu "$me")
   t0=$(date +%s.%N)
   "$@" > "$out/$name.log" 2>&1 || { echo "$name failed:" >&2; tail -20 "$out/$name.log" >&2; exit 1; }
   t1=$(date +%s.%N)
-  c1=$(children_cpu)
+  c1=$(children_cpu "$me")
   python3 -c "print(round($t1 - $t0, 1))" > "$out/$name.wall"
   python3 -c "a, b = '$c0'.split(), '$c1'.split(); print(round((int(b[0]) + int(b[1]) - int(a[0]) - int(a[1])) / $(getconf CLK_TCK), 1))" \
     > "$out/$name.cpu"
-  uptime >> "$out/load.txt"
+  echo "$name: $(uptime)" >> "$out/load.txt"
 }
 
+together() {  # together CMD1 CMD2: both at once with PARALLEL=1, else one after the other
+  if [ -n "${PARALLEL:-}" ]; then
+    local a b
+    ( eval "$1" ) & a=$!
+    ( eval "$2" ) & b=$!
+    wait "$a" || { wait "$b" || true; exit 1; }
+    wait "$b" || exit 1
+  else
+    eval "$1"; eval "$2"
+  fi
+}
+
+scratch='echo "(a) scratch"; timed scratch bin/cornerstone finetune examples/spam/scratch.yaml --out "$out/scratch"'
 if [ -n "${REPORT_ONLY:-}" ]; then
   [ -n "${BENCH_OUT:-}" ] || { echo "REPORT_ONLY needs BENCH_OUT=DIR" >&2; exit 2; }
   pretrain=${1:-$out/pretrain}
 elif [ $# -ge 1 ]; then
   pretrain=$(cd "$1" && pwd)
   echo "pre-trained run: $pretrain (given)"
+  eval "$scratch"
 else
   pretrain=$out/pretrain
-  echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
-  timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"
+  together 'echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
+            timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"' "$scratch"
 fi
 if [ -z "${REPORT_ONLY:-}" ]; then
-  echo "(a) scratch"; timed scratch bin/cornerstone finetune examples/spam/scratch.yaml --out "$out/scratch"
-  echo "(b) full";    timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"
-  echo "(c) lora";    timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"
+  together 'echo "(b) full"; timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"' \
+           'echo "(c) lora"; timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"'
 fi
 
 python3 - "$out" "$pretrain" <<'PY'
