@@ -32,8 +32,9 @@ import java.util.zip.GZIPInputStream;
  * a line that is not one JSON object, is not UTF-8, repeats a field, lacks {@code text} or
  * {@code label}, or holds another kind of value in them is an {@link IllegalArgumentException}
  * whose message starts with the file and the 1-based line ({@code data/set.jsonl line 7: field
- * "label" ...}); a file without a record says so and how many (blank) lines it has. Lines are split on {@code \n} (a {@code \r} before it is dropped); JSON strings
- * cannot hold a raw line break, so a record never spans lines.
+ * "label" ...}); a file without a record says so, and whether it has no line or only blank ones.
+ * Lines are split on {@code \n} (a {@code \r} before it is dropped); JSON strings cannot hold a
+ * raw line break, so a record never spans lines.
  *
  * <p>Texts to classify and unlabelled text are read with {@link Labels#OPTIONAL}: the same rules,
  * except that {@code label} may be missing (or null).
