@@ -18,10 +18,10 @@
 # With PRETRAIN_RUN (a finished run of pretrain.yaml) the pre-training step is skipped.
 # BENCH_OUT=DIR keeps the run folders there (default: a temporary folder, removed at the end);
 # REPORT_ONLY=1 with BENCH_OUT=DIR prints the table of the runs already there, running nothing.
-# PARALLEL=1 runs (a) beside pre-training and (b) beside (c): on a machine shared with other
-# work this takes a larger share of it and finishes sooner; the runs compete with each other,
-# so compare CPU time rather than wall time (the load at the end of each run goes to
-# DIR/load.txt).
+# PARALLEL=1 runs (a) beside pre-training and (b) beside (c) (with PRETRAIN_RUN, all three at
+# once): on a machine shared with other work this takes a larger share of it and finishes
+# sooner; the runs compete with each other, so compare CPU time rather than wall time (the load
+# at the end of each run goes to DIR/load.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -56,34 +56,32 @@ timed() {  # timed NAME CMD...: runs CMD, log in $out/NAME.log, wall and CPU sec
   echo "$name: $(uptime)" >> "$out/load.txt"
 }
 
-together() {  # together CMD1 CMD2: both at once with PARALLEL=1, else one after the other
+together() {  # together CMD...: all at once with PARALLEL=1, else one after the other
   if [ -n "${PARALLEL:-}" ]; then
-    local a b
-    ( eval "$1" ) & a=$!
-    ( eval "$2" ) & b=$!
-    wait "$a" || { wait "$b" || true; exit 1; }
-    wait "$b" || exit 1
+    local pids=() p failed=
+    for c in "$@"; do ( eval "$c" ) & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    [ -z "$failed" ] || exit 1
   else
-    eval "$1"; eval "$2"
+    for c in "$@"; do eval "$c"; done
   fi
 }
 
 scratch='echo "(a) scratch"; timed scratch bin/cornerstone finetune examples/spam/scratch.yaml --out "$out/scratch"'
+full='echo "(b) full"; timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"'
+lora='echo "(c) lora"; timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"'
 if [ -n "${REPORT_ONLY:-}" ]; then
   [ -n "${BENCH_OUT:-}" ] || { echo "REPORT_ONLY needs BENCH_OUT=DIR" >&2; exit 2; }
   pretrain=${1:-$out/pretrain}
 elif [ $# -ge 1 ]; then
   pretrain=$(cd "$1" && pwd)
   echo "pre-trained run: $pretrain (given)"
-  eval "$scratch"
+  together "$scratch" "$full" "$lora"
 else
   pretrain=$out/pretrain
   together 'echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
             timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"' "$scratch"
-fi
-if [ -z "${REPORT_ONLY:-}" ]; then
-  together 'echo "(b) full"; timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"' \
-           'echo "(c) lora"; timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"'
+  together "$full" "$lora"
 fi
 
 python3 - "$out" "$pretrain" <<'PY'
