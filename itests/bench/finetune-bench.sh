@@ -9,14 +9,19 @@
 #
 # after pre-training with examples/spam/pretrain.yaml (Moby Dick + the unlabelled training
 # mails), and prints held-out spam F1 and accuracy, trainable parameters, peak memory (the
-# JVM's peak RSS) and wall time of each, and whether the targets hold: (b) and (c) beat (a)
-# on spam F1; (c) within 0.02 F1 of (b) with under 5 % of its trainable parameters.
+# JVM's peak RSS), wall time and CPU time (user + system, which a loaded machine inflates far
+# less than wall time) of each, and whether the targets hold: (b) and (c) beat (a) on spam F1;
+# (c) within 0.02 F1 of (b) with under 5 % of its trainable parameters.
 #
-#   itests/bench/finetune-bench.sh [PRETRAIN_RUN]     (after: mvn -B -q install -DskipTests)
+#   itests/bench/finetune-bench.sh [PRETRAIN_RUN]     (after: mvn -B -q -o package -DskipTests)
 #
 # With PRETRAIN_RUN (a finished run of pretrain.yaml) the pre-training step is skipped.
 # BENCH_OUT=DIR keeps the run folders there (default: a temporary folder, removed at the end);
 # REPORT_ONLY=1 with BENCH_OUT=DIR prints the table of the runs already there, running nothing.
+# PARALLEL=1 runs (a) beside pre-training and (b) beside (c) (with PRETRAIN_RUN, all three at
+# once): on a machine shared with other work this takes a larger share of it and finishes
+# sooner; the runs compete with each other, so compare CPU time rather than wall time (the load
+# at the end of each run goes to DIR/load.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -31,59 +36,88 @@ else
 fi
 cd "$dist"
 
-timed() {  # timed NAME CMD...: runs CMD, log in $out/NAME.log, wall seconds in $out/NAME.wall
+children_cpu() {  # children_cpu PID: CPU clock ticks (user, system) of PID's finished children so far
+  local stat; stat=$(< "/proc/$1/stat")
+  set -- ${stat##*) }   # fields from the 3rd on: cutime and cstime are the 16th and 17th
+  echo "${14} ${15}"
+}
+
+timed() {  # timed NAME CMD...: runs CMD, log in $out/NAME.log, wall and CPU seconds in $out/NAME.wall, .cpu
   local name=$1; shift
-  local t0 t1
+  local me=$BASHPID t0 t1 c0 c1   # the shell (or subshell) that waits for CMD, and so collects its CPU time
+  c0=$(children_cpu "$me")
   t0=$(date +%s.%N)
   "$@" > "$out/$name.log" 2>&1 || { echo "$name failed:" >&2; tail -20 "$out/$name.log" >&2; exit 1; }
   t1=$(date +%s.%N)
+  c1=$(children_cpu "$me")
   python3 -c "print(round($t1 - $t0, 1))" > "$out/$name.wall"
+  python3 -c "a, b = '$c0'.split(), '$c1'.split(); print(round((int(b[0]) + int(b[1]) - int(a[0]) - int(a[1])) / $(getconf CLK_TCK), 1))" \
+    > "$out/$name.cpu"
+  echo "$name: $(uptime)" >> "$out/load.txt"
 }
 
+together() {  # together CMD...: all at once with PARALLEL=1, else one after the other
+  if [ -n "${PARALLEL:-}" ]; then
+    local pids=() p failed=
+    for c in "$@"; do ( eval "$c" ) & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    [ -z "$failed" ] || exit 1
+  else
+    for c in "$@"; do eval "$c"; done
+  fi
+}
+
+scratch='echo "(a) scratch"; timed scratch bin/cornerstone finetune examples/spam/scratch.yaml --out "$out/scratch"'
+full='echo "(b) full"; timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"'
+lora='echo "(c) lora"; timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"'
 if [ -n "${REPORT_ONLY:-}" ]; then
   [ -n "${BENCH_OUT:-}" ] || { echo "REPORT_ONLY needs BENCH_OUT=DIR" >&2; exit 2; }
   pretrain=${1:-$out/pretrain}
 elif [ $# -ge 1 ]; then
   pretrain=$(cd "$1" && pwd)
   echo "pre-trained run: $pretrain (given)"
+  together "$scratch" "$full" "$lora"
 else
   pretrain=$out/pretrain
-  echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
-  timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"
-fi
-if [ -z "${REPORT_ONLY:-}" ]; then
-  echo "(a) scratch"; timed scratch bin/cornerstone finetune examples/spam/scratch.yaml --out "$out/scratch"
-  echo "(b) full";    timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"
-  echo "(c) lora";    timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"
+  together 'echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
+            timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"' "$scratch"
+  together "$full" "$lora"
 fi
 
 python3 - "$out" "$pretrain" <<'PY'
 import json, os, sys
 out, pretrain = sys.argv[1], sys.argv[2]
+def seconds(name, kind):
+    f = os.path.join(out, name + "." + kind)
+    return float(open(f).read()) if os.path.exists(f) else None
 def load(name):
     s = json.load(open(os.path.join(out, name, "summary.json")))
-    s["wall"] = float(open(os.path.join(out, name + ".wall")).read())
+    s["wall"] = seconds(name, "wall")
+    s["cpu"] = seconds(name, "cpu")
     return s
+def show(sec):
+    return "n/a" if sec is None else f"{sec:,.0f} s"
 rows = {n: load(n) for n in ("scratch", "full", "lora")}
 full_params = rows["full"]["trainable_parameters"]
 print()
 if os.path.exists(os.path.join(out, "pretrain.wall")):
     p = json.load(open(os.path.join(pretrain, "summary.json")))
     print(f"pre-training: {p['steps']} steps, val loss {p.get('final_val_loss', float('nan')):.4f}, "
-          f"peak RSS {p['peak_rss_bytes'] / 2**20:,.0f} MiB, wall {float(open(os.path.join(out, 'pretrain.wall')).read()):,.0f} s")
+          f"peak RSS {p['peak_rss_bytes'] / 2**20:,.0f} MiB, wall {show(seconds('pretrain', 'wall'))}, "
+          f"CPU {show(seconds('pretrain', 'cpu'))}")
 print(f"held-out split: {rows['full']['validation_examples']} mails "
       f"({rows['full']['confusion']['matrix'][1][0] + rows['full']['confusion']['matrix'][1][1]} spam), "
       f"training split: {rows['full']['training_examples']} mails")
 print()
 # peak RSS: the whole JVM (heap, code, the CPU backend's pool of freed native blocks);
 # peak tensors: parameters, gradients and optimizer state live between steps
-print("| run | spam F1 | accuracy | trainable params | % of full | peak RSS | peak tensors | wall time |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| run | spam F1 | accuracy | trainable params | % of full | peak RSS | peak tensors | wall time | CPU time |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 names = {"scratch": "(a) scratch", "full": "(b) full fine-tune", "lora": "(c) LoRA"}
 for n, s in rows.items():
     print(f"| {names[n]} | {s['f1']['spam']:.4f} | {s['accuracy']:.4f} | {s['trainable_parameters']:,} | "
           f"{100 * s['trainable_parameters'] / full_params:.1f} % | {s['peak_rss_bytes'] / 2**20:,.0f} MiB | "
-          f"{s['peak_backend_bytes'] / 2**20:,.1f} MiB | {s['wall']:,.0f} s |")
+          f"{s['peak_backend_bytes'] / 2**20:,.1f} MiB | {show(s['wall'])} | {show(s['cpu'])} |")
 a, b, c = (rows[n]["f1"]["spam"] for n in ("scratch", "full", "lora"))
 ratio = rows["lora"]["trainable_parameters"] / full_params
 print()

@@ -19,11 +19,25 @@ record Providers(Map<String, ComputeBackend> backends, Map<String, ModelProvider
                  Map<String, OptimizerProvider> optimizers, Map<String, DatasetProvider> datasets,
                  Map<String, AdapterProvider> adapters) {
 
-    /** Backends in order of preference for {@code backend.name: auto}, as the job service. */
+    /**
+     * Backends in order of preference for {@code backend.name: auto}, by the job service's rule:
+     * the first of them that is {@linkplain ComputeBackend#accelerated() accelerated}, else
+     * {@code cpu}, else the first present (an OpenCL device on the CPU, such as PoCL, is slower
+     * there than the cpu backend).
+     */
     static final List<String> PREFERENCE = List.of("cuda", "opencl", "cpu");
 
     ComputeBackend backend(String name) {
         if ("auto".equals(name)) {
+            for (String n : PREFERENCE) {
+                ComputeBackend b = backends.get(n);
+                if (b != null && b.accelerated()) {
+                    return b;
+                }
+            }
+            if (backends.containsKey("cpu")) {
+                return backends.get("cpu");
+            }
             for (String n : PREFERENCE) {
                 if (backends.containsKey(n)) {
                     return backends.get(n);

@@ -12,6 +12,8 @@ import java.util.Map;
 
 import dev.cornerstone.backend.cpu.CpuBackend;
 import dev.cornerstone.core.config.Json;
+import dev.cornerstone.data.text.CharTokenizer;
+import dev.cornerstone.data.text.TokenizerDescriptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -136,6 +138,9 @@ class BadInputTest {
         Path pre = Fixtures.pretrain(be, tmp.resolve("char"), null, "char", 2);   // Moby Dick only
         Map<?, ?> tok = (Map<?, ?>) Json.read(Files.readString(pre.resolve("tokenizer.json")), "tokenizer.json");
         assertThat((String) tok.get("chars")).doesNotContain("<").doesNotContain("\u00e9");
+        assertThat(tok.get("unk")).as("the vocabulary declares its unknown id").isEqualTo(true);
+        CharTokenizer chars = (CharTokenizer) TokenizerDescriptions.rebuild((Map<String, Object>) tok);
+        assertThat(chars.encode("<\u00e9")).containsExactly(chars.unknownId(), chars.unknownId());
         Path out = tmp.resolve("char-run");
         Map<String, Object> summary = FineTuneService.finetune(request(Fixtures.spec(pre, data, "full", 2), out),
                 Fixtures.providers(be), Map.of());

@@ -59,17 +59,36 @@ class FineTuneTrainingTest {
         return FineTuneRun.create(FineTuneSpec.from(spec), tmp.resolve(name), tmp, Fixtures.providers(be), Map.of());
     }
 
+    /*
+     * The stated accuracies. 300 mails, half spam, 80 of them held out: chance is 0.5, and one
+     * mail moves accuracy by 0.0125. Training this small is chaotic in its last digits (a change
+     * of the CPU kernels' rounding by an ulp moved the scratch run from 0.8875 to 0.825), so each
+     * bar is set from the spread over seeds rather than from one measurement: train.seed 1 to 12
+     * gave fine-tuning 0.7875 to 0.8875 (mean 0.85) and the scratch classifier 0.75 to 0.8875
+     * (mean 0.83; the earlier bar of 0.75 had no margin left). Each bar sits 4 to 5 mails under
+     * the lowest of those; a trainer that learns nothing stays near 0.5, far under either.
+     */
+
+    @Test
+    void fineTuningThePreTrainedGptOnASpamSubsetReachesTheStatedAccuracy() throws Exception {
+        Map<String, Object> spec = Fixtures.spec(pretrained, data, "full", 150);
+        ((Map<String, Object>) spec.get("finetune")).put("pooling", "mean");
+        Map<String, Object> summary;
+        try (FineTuneRun run = create(spec, "full")) {
+            summary = run.run(p -> { });
+        }
+        assertThat(summary.get("validation_examples")).isEqualTo(80);
+        assertThat(((Number) summary.get("accuracy")).doubleValue()).isGreaterThanOrEqualTo(0.725);
+    }
+
     @Test
     void aScratchClassifierOnABalancedSpamSubsetReachesTheStatedAccuracy() throws Exception {
         Map<String, Object> summary;
         try (FineTuneRun run = create(Fixtures.spec(null, data, "full", 150), "scratch")) {
             summary = run.run(p -> { });
         }
-        // 300 mails, half spam: chance is 0.5. Measured 0.8875 and, after a change of the CPU
-        // kernels' rounding by an ulp, 0.825 (80 held-out mails): training this small is chaotic
-        // in its last digits, so the bar sits well above chance, not at the last measurement
-        assertThat(((Number) summary.get("accuracy")).doubleValue()).isGreaterThanOrEqualTo(0.75);
         assertThat(summary.get("validation_examples")).isEqualTo(80);
+        assertThat(((Number) summary.get("accuracy")).doubleValue()).isGreaterThanOrEqualTo(0.70);
     }
 
     @Test

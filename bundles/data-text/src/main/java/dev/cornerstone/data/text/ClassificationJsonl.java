@@ -32,8 +32,9 @@ import java.util.zip.GZIPInputStream;
  * a line that is not one JSON object, is not UTF-8, repeats a field, lacks {@code text} or
  * {@code label}, or holds another kind of value in them is an {@link IllegalArgumentException}
  * whose message starts with the file and the 1-based line ({@code data/set.jsonl line 7: field
- * "label" ...}). Lines are split on {@code \n} (a {@code \r} before it is dropped); JSON strings
- * cannot hold a raw line break, so a record never spans lines.
+ * "label" ...}); a file without a record says so, and whether it has no line or only blank ones.
+ * Lines are split on {@code \n} (a {@code \r} before it is dropped); JSON strings cannot hold a
+ * raw line break, so a record never spans lines.
  *
  * <p>Texts to classify and unlabelled text are read with {@link Labels#OPTIONAL}: the same rules,
  * except that {@code label} may be missing (or null).
@@ -79,9 +80,9 @@ public final class ClassificationJsonl {
      */
     public static List<ClassificationExample> read(Path file, Labels labels) throws IOException {
         var examples = new ArrayList<ClassificationExample>();
+        int lineNumber = 0;
         try (InputStream in = open(file)) {
             var lines = new LineReader(in);
-            int lineNumber = 0;
             while (true) {
                 byte[] bytes;
                 try {
@@ -103,8 +104,13 @@ public final class ClassificationJsonl {
             }
         }
         if (examples.isEmpty()) {
-            throw new IllegalArgumentException(file + ": no records; a classification set needs at least one line "
-                    + "{\"" + TEXT + "\": ..., \"" + LABEL + "\": ...}");
+            String where = switch (lineNumber) {
+                case 0 -> "the file has no lines";
+                case 1 -> "line 1 is blank";
+                default -> "lines 1 to " + lineNumber + " are blank";
+            };
+            throw new IllegalArgumentException(file + ": no records (" + where + "); a classification set needs at "
+                    + "least one line {\"" + TEXT + "\": ..., \"" + LABEL + "\": ...}");
         }
         return Collections.unmodifiableList(examples);
     }

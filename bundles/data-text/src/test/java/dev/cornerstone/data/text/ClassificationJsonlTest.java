@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -82,12 +83,18 @@ class ClassificationJsonlTest {
 
     @Test
     void anEmptyFileIsAnError() throws IOException {
-        for (String content : List.of("", "\n\n  \n")) {
-            Path file = write("empty.jsonl", content);
+        Map<String, String> where = Map.of("", "the file has no lines", "\r\n", "line 1 is blank",
+                "\n\n  \n", "lines 1 to 3 are blank");
+        for (var e : where.entrySet()) {
+            Path file = write("empty.jsonl", e.getKey());
             assertThatThrownBy(() -> ClassificationJsonl.read(file))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage(file + ": no records; a classification set needs at least one line {\"text\": ..., \"label\": ...}");
+                    .hasMessage(file + ": no records (" + e.getValue() + "); a classification set needs at least one "
+                            + "line {\"text\": ..., \"label\": ...}");
         }
+        Path gzipped = Files.write(dir.resolve("empty.jsonl.gz"), gzip(""));
+        assertThatThrownBy(() -> ClassificationJsonl.read(gzipped))
+                .hasMessageStartingWith(gzipped + ": no records (the file has no lines)");
     }
 
     @Test
