@@ -282,6 +282,34 @@ class ClusterJobsIT {
 
     @Test
     @Order(5)
+    void aClusterJobStoppedThroughAnotherNodeStopsEveryRankAfterTheSameStepWithACheckpoint() throws Exception {
+        Distribution.Result r = run(Duration.ofSeconds(60), "train", spec.toString(), "--cluster",
+                address(nodes.get(1)), "--id", "stopme", "--set", "train.steps=100000", "--set",
+                "train.checkpoint_every=0");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out().trim()).isEqualTo("stopme");
+        NodeProcess other = nodes.get(2);
+        other.await("a few steps", Duration.ofMinutes(2), () -> other.get("/jobs/stopme").path("step").asInt() >= 3);
+        Distribution.Result stop = jobs(other, "stop", "stopme");
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        assertThat(stop.out()).contains("Job stopme stopped at step", "checkpoint");
+        JsonNode j = NodeProcess.JSON.readTree(jobs(nodes.get(0), "status", "stopme", "--json").out());
+        assertThat(j.path("state").asText()).isEqualTo("stopped");
+        int step = j.path("step").asInt();
+        Path run = Path.of(j.path("run").asText());
+        assertThat(run.resolve(String.format("checkpoints/step-%06d", step))).isDirectory();
+        assertThat(j.path("checkpoint_step").asInt()).isEqualTo(step);
+        List<JsonNode> m = metrics(run.resolve("metrics.jsonl"));
+        assertThat(m).hasSize(step);
+        for (NodeProcess n : nodes) {
+            n.await("rank stopped", Duration.ofSeconds(60), () -> n.log().contains("Cluster job stopme: rank "));
+            assertThat(n.log()).as("every rank stops after the same step")
+                    .containsPattern("Cluster job stopme: rank \\d of generation 1 stopped at step " + step + "\\b");
+        }
+    }
+
+    @Test
+    @Order(6)
     void whenTheCoordinatorsNodeIsKilledTheJobCompletesOnTheOtherTwo() throws Exception {
         NodeProcess victim = nodes.get(0); // the oldest member: the coordinator, and rank 0 of the job
         NodeProcess via = nodes.get(1);
@@ -299,6 +327,7 @@ class ClusterJobsIT {
         assertThat(st[0].path("world").get(0).asText()).as("rank 0 on the oldest node").isEqualTo(ids.get(0));
         int killedAt = st[0].path("step").asInt();
         assertThat(killedAt).as("killed mid-run").isLessThan(STEPS - 10);
+        long killMillis = System.currentTimeMillis();
         victim.kill();
         nodes.remove(victim);
         Distribution.Result r = job.get(6, TimeUnit.MINUTES);
@@ -314,6 +343,8 @@ class ClusterJobsIT {
         JsonNode gen2 = j.path("generations").get(1);
         assertThat(gen2.path("reason").asText()).contains(ids.get(0), "left the cluster");
         int resumedFrom = gen2.path("from_step").asInt();
+        System.out.printf("generation 2 started %.1f s after the kill%n",
+                (gen2.path("at_ms").asLong() - killMillis) / 1000.0);
         assertThat(resumedFrom).isPositive().isLessThanOrEqualTo(killedAt + 1);
 
         List<JsonNode> m = metrics(Path.of(j.path("run").asText()).resolve("metrics.jsonl"));

@@ -21,8 +21,9 @@ import dev.cornerstone.cluster.NodeInfo;
  * {command: tcp, ...}                   runs one rank of a plain TCP check (see Diagnostics)
  * {command: job-submit, spec, id, runs, base}   submits a cluster job (see ClusterJobs)
  * {command: job-list}                   every cluster job, brief
- * {command: job-status, id}             one cluster job with its points and generations; {} when none
- * {command: job-stop, id, wait_ms}      stops it after a step every rank reaches; {} when none
+ * {command: job-status, id}             one cluster job with its points and generations; {} when none,
+ *                                       null when this node is not in a cluster
+ * {command: job-stop, id, wait_ms}      stops it after a step every rank reaches; {} or null as above
  * </pre>
  *
  * Errors: {@link IllegalArgumentException} for a bad request, {@link IllegalStateException}
@@ -92,13 +93,19 @@ final class ClusterService implements Function<Map<String, Object>, Map<String, 
             }
             case "job-status" -> {
                 ClusterJobs j = jobs;
-                Map<String, Object> st = j == null ? null : j.status(Requests.string(request, "id"));
+                if (j == null) {
+                    yield null; // not in a cluster: the caller's own "no job" stands
+                }
+                Map<String, Object> st = j.status(Requests.string(request, "id"));
                 yield st == null ? Map.of() : st;
             }
             case "job-stop" -> {
                 ClusterJobs j = jobs;
                 try {
-                    Map<String, Object> st = j == null ? null : j.stop(Requests.string(request, "id"),
+                    if (j == null) {
+                        yield null;
+                    }
+                    Map<String, Object> st = j.stop(Requests.string(request, "id"),
                             Requests.string(request, "reason", "stopped on request"),
                             request.get("wait_ms") instanceof Number n ? n.longValue() : 0);
                     yield st == null ? Map.of() : st;
