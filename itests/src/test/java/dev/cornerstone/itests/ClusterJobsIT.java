@@ -322,7 +322,8 @@ class ClusterJobsIT {
             } catch (IOException e) {
                 return false; // not submitted yet
             }
-            return st[0].path("checkpoint_step").asInt() >= 10;
+            // a few steps past the checkpoint, so that they are lost with the node and trained again
+            return st[0].path("checkpoint_step").asInt() >= 10 && st[0].path("step").asInt() >= 13;
         });
         assertThat(st[0].path("world").get(0).asText()).as("rank 0 on the oldest node").isEqualTo(ids.get(0));
         int killedAt = st[0].path("step").asInt();
@@ -356,12 +357,69 @@ class ClusterJobsIT {
         }
         assertThat(m).hasSize(STEPS);
         assertThat(m.get(resumedFrom).path("world").asInt()).isEqualTo(2);
+        assertThat(killedAt).isGreaterThan(resumedFrom);
+        assertThat(m.get(resumedFrom).path("rerun").asBoolean()).as("step %d was trained again, and says so",
+                resumedFrom + 1).isTrue();
+        assertThat(m.get(resumedFrom - 1).has("rerun")).isFalse();
         double[] l = m.stream().mapToDouble(x -> x.path("train_loss").asDouble()).toArray();
         double diff = maxDiff(l, 0);
         System.out.printf("killed at step %d, resumed from %d on 2 nodes: max |loss difference| = %.2e, final %.4f vs"
                 + " %.4f%n", killedAt, resumedFrom, diff, l[STEPS - 1], reference[STEPS - 1]);
         assertThat(Math.abs(l[STEPS - 1] - reference[STEPS - 1])).isLessThan(LOSS_TOLERANCE);
         assertThat(diff).isLessThan(LOSS_TOLERANCE);
+    }
+
+    @Test
+    @Order(7)
+    void aNodeThatJoinsEntersTheJobAtItsNextCheckpoint() throws Exception {
+        Map<String, String> env = Map.of("JAVA_OPTS", "-Xmx256m");
+        String seed = nodes.get(0).get("/cluster").path("local").path("address").asText();
+        NodeProcess third = NodeProcess.start(dist, tmp.resolve("node-3"), List.of("--join", seed, "--cluster-name",
+                clusterName), env);
+        nodes.add(third);
+        String thirdId = awaitJoined(third).path("nodeId").asText();
+        NodeProcess via = nodes.get(0);
+        via.await("3 members", Duration.ofSeconds(60), () -> via.get("/cluster").path("members").size() == 3);
+        Distribution.Result r = run(Duration.ofSeconds(60), "train", spec.toString(), "--cluster", address(via),
+                "--id", "grow", "--set", "train.steps=100000", "--set", "train.checkpoint_every=5");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        via.await("a checkpoint", Duration.ofMinutes(2), () -> via.get("/jobs/grow").path("checkpoint_step").asInt()
+                >= 5);
+        third.kill();
+        nodes.remove(third);
+        via.await("generation 2 on two nodes", Duration.ofMinutes(2), () -> {
+            JsonNode j = via.get("/jobs/grow");
+            return j.path("generation").asInt() == 2 && j.path("world").size() == 2;
+        });
+        NodeProcess fourth = NodeProcess.start(dist, tmp.resolve("node-4"), List.of("--join", seed,
+                "--cluster-name", clusterName), env);
+        nodes.add(fourth);
+        String fourthId = awaitJoined(fourth).path("nodeId").asText();
+        JsonNode[] st = new JsonNode[1];
+        via.await("generation 3 on three nodes, a few steps in", Duration.ofMinutes(3), () -> {
+            st[0] = via.get("/jobs/grow");
+            JsonNode gens = st[0].path("generations");
+            return st[0].path("generation").asInt() == 3 && st[0].path("step").asInt()
+                    >= gens.get(2).path("from_step").asInt() + 3;
+        });
+        JsonNode gen3 = st[0].path("generations").get(2);
+        assertThat(gen3.path("reason").asText()).contains(fourthId, "joined", "entering at the checkpoint of step");
+        assertThat(gen3.path("world").toString()).contains(fourthId).doesNotContain(thirdId);
+        assertThat(st[0].path("generations").get(1).path("reason").asText()).contains(thirdId, "left the cluster");
+        Distribution.Result stop = jobs(fourth, "stop", "grow");
+        assertThat(stop.exit()).as(stop.toString()).isZero();
+        JsonNode j = NodeProcess.JSON.readTree(jobs(via, "status", "grow", "--json").out());
+        assertThat(j.path("state").asText()).isEqualTo("stopped");
+        List<JsonNode> m = metrics(Path.of(j.path("run").asText()).resolve("metrics.jsonl"));
+        assertThat(m).hasSize(j.path("step").asInt());
+        for (int i = 0; i < m.size(); i++) {
+            assertThat(m.get(i).path("step").asInt()).as("steps continuous over three generations").isEqualTo(i + 1);
+        }
+        int from3 = gen3.path("from_step").asInt();
+        assertThat(m.get(from3).path("generation").asInt()).isEqualTo(3);
+        assertThat(m.get(from3).path("world").asInt()).isEqualTo(3);
+        System.out.printf("grow: generation 2 from step %d on 2 nodes, generation 3 from step %d on 3 nodes, stopped "
+                + "at step %d%n", st[0].path("generations").get(1).path("from_step").asInt(), from3, m.size());
     }
 
     static void copyTree(Path from, Path to) throws IOException {

@@ -196,8 +196,18 @@ public final class ClusterJobs implements AutoCloseable {
         return it.hasNext() && it.next().localMember();
     }
 
+    /** The container's job service; waits up to a minute for it (a node that just joined may still be starting). */
     Function<Map<String, Object>, Map<String, Object>> jobService() {
         Function<Map<String, Object>, Map<String, Object>> f = jobService.get();
+        for (int i = 0; f == null && i < 600 && !closed; i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            f = jobService.get();
+        }
         if (f == null) {
             throw new IllegalStateException("the job service (bundle dev.cornerstone.core) is not running on node "
                     + node.nodeId());
@@ -276,15 +286,7 @@ public final class ClusterJobs implements AutoCloseable {
      * members running the fewest ranks of active jobs, oldest first.
      */
     private List<String> pickWorld(List<String> members, int n, Set<String> exclude) {
-        Map<String, Integer> load = new HashMap<>();
-        for (Map.Entry<String, String> e : jobs.entrySet()) {
-            Map<String, Object> st = parse(e.getValue(), e.getKey());
-            if (ACTIVE.contains(state(st))) {
-                for (String w : world(st)) {
-                    load.merge(w, 1, Integer::sum);
-                }
-            }
-        }
+        Map<String, Integer> load = load();
         List<String> candidates = new ArrayList<>(members);
         candidates.removeAll(exclude);
         candidates.sort(Comparator.comparingInt(m -> load.getOrDefault(m, 0))); // stable: oldest first among equals
@@ -432,6 +434,9 @@ public final class ClusterJobs implements AutoCloseable {
         boolean ringFailed = st.get("ring_failed") instanceof Map<?, ?> rf && rf.get("generation") instanceof Number n
                 && n.longValue() == g;
         if (lost.isEmpty() && !ringFailed && !state.equals("recovering")) {
+            if (state.equals("running")) {
+                grow(id, st, members);
+            }
             return;
         }
         if (lost.isEmpty() && ringFailed && !state.equals("recovering")) {
@@ -480,9 +485,68 @@ public final class ClusterJobs implements AutoCloseable {
         String reason = !lost.isEmpty() ? "node" + (lost.size() > 1 ? "s " : " ") + String.join(", ", lost)
                 + " left the cluster" : ringFailed ? "the ring failed: " + ((Map<?, ?>) st.get("ring_failed"))
                 .get("message") : "re-formed after waiting for a quorum";
+        reform(id, g, next, reason);
+    }
+
+    /**
+     * A job whose world is smaller than {@code cluster.nodes} takes idle members (running no
+     * rank of an active job) in at its next checkpoint: as soon as this generation has written
+     * one, the coordinator starts the next generation from it with the larger world (the steps
+     * trained since that checkpoint, usually none or one, are trained again).
+     */
+    @SuppressWarnings("unchecked")
+    private void grow(String id, Map<String, Object> st, List<String> members) {
+        List<String> world = world(st);
+        int want = ((Number) ((Map<String, Object>) st.get("cluster")).get("nodes")).intValue();
+        if (world.size() >= want) {
+            return;
+        }
+        Map<String, Integer> load = load();
+        List<String> idle = members.stream().filter(m -> !world.contains(m) && load.getOrDefault(m, 0) == 0)
+                .toList();
+        if (idle.isEmpty()) {
+            return;
+        }
+        int checkpoint = ((Number) st.getOrDefault("checkpoint_step", 0)).intValue();
+        List<Object> gens = (List<Object>) st.getOrDefault("generations", List.of());
+        int from = gens.isEmpty() ? 0 : ((Number) ((Map<String, Object>) gens.getLast()).get("from_step")).intValue();
+        if (checkpoint <= from) {
+            return; // no checkpoint of this generation yet: the new node enters at the next one
+        }
+        int batch = TrainSpec.from((Map<String, Object>) deepCopy(st.get("spec"))).train().batchSize();
+        int n = Math.min(want, world.size() + idle.size());
+        while (n > world.size() && batch % n != 0) {
+            n--;
+        }
+        if (n <= world.size()) {
+            return;
+        }
+        List<String> joining = idle.subList(0, n - world.size());
+        List<String> next = new ArrayList<>(world);
+        next.addAll(joining);
+        reform(id, generation(st), List.copyOf(next), "node" + (joining.size() > 1 ? "s " : " ")
+                + String.join(", ", joining) + " joined; entering at the checkpoint of step " + checkpoint);
+    }
+
+    /** Ranks of active jobs per node. */
+    private Map<String, Integer> load() {
+        Map<String, Integer> load = new HashMap<>();
+        for (Map.Entry<String, String> e : jobs.entrySet()) {
+            Map<String, Object> st = parse(e.getValue(), e.getKey());
+            if (ACTIVE.contains(state(st))) {
+                for (String w : world(st)) {
+                    load.merge(w, 1, Integer::sum);
+                }
+            }
+        }
+        return load;
+    }
+
+    /** Starts generation {@code g + 1} of the job on {@code next}, from its last checkpoint, unless g is gone already. */
+    private void reform(String id, long g, List<String> next, String reason) {
         Map<String, Object> done = update(id, s -> {
-            if (generation(s) != g || !ACTIVE.contains(state(s))) {
-                return null;
+            if (generation(s) != g || !(state(s).equals("running") || state(s).equals("recovering"))) {
+                return null; // another generation already, or stopping (a stop wins)
             }
             int from = ((Number) s.getOrDefault("checkpoint_step", 0)).intValue();
             s.put("generation", g + 1);

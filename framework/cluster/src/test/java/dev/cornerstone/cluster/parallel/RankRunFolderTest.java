@@ -53,7 +53,11 @@ class RankRunFolderTest {
     @SuppressWarnings("unchecked")
     static TrainSpec spec() {
         Map<String, Object> s = DataParallelTrainingTest.spec(DataParallelTrainingTest.corpus());
+        Map<String, Object> m = (Map<String, Object>) s.get("model");
+        m.put("n_layer", 1);
+        m.put("n_embd", 32);
         Map<String, Object> t = (Map<String, Object>) s.get("train");
+        t.put("batch_size", 8);
         t.put("steps", STEPS);
         t.put("checkpoint_every", 3);
         t.put("eval_every", 0);
