@@ -273,6 +273,9 @@ class ClusterJobsIT {
                 "--set", "train.batch_size=4");
         assertThat(batch.exit()).as(batch.toString()).isNotZero();
         assertThat(batch.err()).contains("train.batch_size 4 must be a multiple of cluster.nodes 3");
+        Distribution.Result local = run(Duration.ofSeconds(60), "train", spec.toString());
+        assertThat(local.exit()).as(local.toString()).isNotZero();
+        assertThat(local.err()).contains("cluster: the spec has a cluster section", "--cluster HOST:PORT");
         // zero1 is accepted, and the job fails saying why
         Distribution.Result zero = run(Duration.ofMinutes(2), "train", spec.toString(), "--cluster", api,
                 "--set", "cluster.strategy=zero1", "--id", "zero", "--wait");

@@ -111,6 +111,10 @@ final class TrainCommand implements Callable<Integer> {
             spec = specFile == null ? SpecLoader.defaults(home) : SpecLoader.read(specFile);
             SpecLoader.applySets(spec, sets);
             SpecLoader.resolvePaths(spec, cwd);
+            if (spec.containsKey("cluster")) {
+                throw new CliException("cluster: the spec has a cluster section; submit it to a running cluster "
+                        + "with --cluster HOST:PORT (a node's API), or drop the section to train in this process");
+            }
             Path runDir = out != null ? out.toAbsolutePath().normalize()
                     : home.root().resolve("runs").resolve(runId(spec));
             request.put("command", "train");
