@@ -12,7 +12,9 @@
     route: null,
     job: null,          // the job shown in detail: {id, status, charts, ...}
     backends: {},
-    stats: {latencies: [], readyMs: null, events: 0, nodeEvents: 0},
+    stats: {latencies: [], readyMs: null, events: 0, nodeEvents: 0, nodeLatencies: [], repositoryEvents: 0},
+    nodesSince: null,
+    autoRefresh: true,   // the nodes view re-reads load and memory every 5 s (joins and leaves are pushed)
     reloadTimers: {},
   };
   window.cornerstone = S; // for the browser tests: latencies, ready time
@@ -186,38 +188,104 @@
 
   async function bundlesView() {
     const file = h('input', {type: 'file', id: 'bundle-file', accept: '.jar'});
+    const target = h('select', {id: 'deploy-target'},
+      h('option', {value: 'node'}, 'This node'), h('option', {value: 'cluster'}, 'Whole cluster'));
     const result = h('div', {id: 'deploy-result'});
     const deploy = h('button', {class: 'primary', id: 'deploy', type: 'button', onclick: async () => {
       if (!file.files.length) { result.replaceChildren(h('p', {class: 'error', text: 'Choose a bundle jar first.'})); return; }
       const f = file.files[0];
+      const cluster = target.value === 'cluster';
       if (S.uploadMax && f.size > S.uploadMax) {
         result.replaceChildren(h('p', {class: 'error', id: 'deploy-outcome', text: 'Not deployed: ' + f.name + ' is '
           + bytes(f.size) + '; this console accepts at most ' + bytes(S.uploadMax) + ' (upload.max.bytes in its configuration).'}));
         return;
       }
       deploy.disabled = true;
-      result.replaceChildren(h('p', {class: 'muted', text: 'Deploying ' + f.name + '...'}));
+      result.replaceChildren(h('p', {class: 'muted', text: 'Deploying ' + f.name + (cluster ? ' to the whole cluster...' : '...')}));
       try {
-        const r = await api('POST', '/api/bundles?file=' + encodeURIComponent(f.name), f, true);
-        const b = r.bundle || {};
-        result.replaceChildren(h('p', {class: b.problem ? 'error' : 'ok', id: 'deploy-outcome',
-          text: r.action + ' ' + (b.symbolicName || r.file) + ' ' + (b.version || '') + ': ' + (b.state || '?')
-            + (b.problem ? ' (' + b.problem + ')' : '')}));
+        if (cluster) {
+          const r = await api('POST', '/api/repository?wait=60&file=' + encodeURIComponent(f.name), f, true);
+          const bad = (r.nodes || []).filter(n => n.state !== 'ACTIVE');
+          result.replaceChildren(h('p', {class: bad.length ? 'error' : 'ok', id: 'deploy-outcome',
+            text: r.action + ' ' + r.symbolicName + ' ' + r.version + ' for the whole cluster: '
+              + (r.nodes || []).map(n => shortId(n.node) + ' ' + n.state + (n.problem ? ' (' + n.problem + ')' : '')).join(', ')}));
+        } else {
+          const r = await api('POST', '/api/bundles?file=' + encodeURIComponent(f.name), f, true);
+          const b = r.bundle || {};
+          result.replaceChildren(h('p', {class: b.problem ? 'error' : 'ok', id: 'deploy-outcome',
+            text: r.action + ' ' + (b.symbolicName || r.file) + ' ' + (b.version || '') + ': ' + (b.state || '?')
+              + (b.problem ? ' (' + b.problem + ')' : '')}));
+        }
         file.value = '';
       } catch (e) {
         result.replaceChildren(h('p', {class: 'error', id: 'deploy-outcome', text: 'Not deployed: ' + e.message}));
       } finally {
         deploy.disabled = false;
         loadBundles();
+        loadCluster();
       }
-    }}, 'Deploy to this node');
+    }}, 'Deploy');
     show(
       h('div', {class: 'card'}, h('h2', {text: 'Deploy a bundle'}),
-        h('div', {class: 'row'}, file, deploy),
-        h('p', {class: 'muted', text: 'The jar is checked, then written into this node\'s deploy/ folder: it stays deployed across restarts. A jar with the symbolic name of a deployed bundle updates it.'}),
+        h('div', {class: 'row'}, file, h('label', {}, 'to ', target), deploy),
+        h('p', {class: 'muted', text: 'This node: the jar is checked, then written into this node\'s deploy/ folder; it stays deployed across restarts. Whole cluster: the jar is stored in the cluster\'s bundle repository (Hazelcast) and every node, including one that joins later, installs it into its own deploy/. A jar with the symbolic name of a deployed bundle updates it.'}),
         result),
-      h('div', {class: 'card'}, h('h2', {text: 'Bundles'}), h('div', {id: 'bundles'}, h('p', {class: 'muted', text: 'Loading...'}))));
-    await loadBundles();
+      h('div', {class: 'card'}, h('h2', {text: 'Cluster bundle repository'}), h('div', {id: 'repository'}, h('p', {class: 'muted', text: 'Loading...'}))),
+      h('div', {class: 'card'}, h('h2', {text: 'Bundles'}), h('div', {id: 'bundles'}, h('p', {class: 'muted', text: 'Loading...'}))),
+      h('div', {class: 'card'}, h('h2', {text: 'Bundles on every node'}), h('div', {id: 'cluster-bundles'}, h('p', {class: 'muted', text: 'Loading...'}))));
+    await Promise.all([loadBundles(), loadCluster()]);
+  }
+
+  function shortId(id) {
+    return id ? String(id).substring(0, 8) : '?';
+  }
+
+  async function loadCluster() {
+    const [repo, all] = await Promise.all([api('GET', '/api/repository'), api('GET', '/api/cluster/bundles')]);
+    if (S.route !== 'bundles') return;
+    const rh = document.getElementById('repository');
+    if (rh) {
+      rh.replaceChildren(!repo.available ? h('p', {class: 'muted', id: 'repository-message', text: repo.message})
+        : !repo.bundles.length ? h('p', {class: 'muted', id: 'repository-message', text: 'Empty: deploy a jar to the whole cluster to add one.'})
+        : h('table', {id: 'repository-table'},
+          h('thead', {}, h('tr', {}, ['Bundle', 'Version', 'SHA-256', 'Uploaded', 'On each node', ''].map(t => h('th', {text: t})))),
+          h('tbody', {}, repo.bundles.map(b => h('tr', {'data-repository': b.symbolicName},
+            h('td', {}, h('b', {text: b.symbolicName}), h('div', {class: 'muted', text: b.file + ', ' + bytes(b.size)})),
+            h('td', {text: b.version}),
+            h('td', {class: 'muted', title: b.sha256, text: b.sha256.substring(0, 12) + '…'}),
+            h('td', {text: b.uploader + ', ' + b.uploadedAt}),
+            h('td', {}, h('ul', {class: 'plain'}, (b.nodes || []).map(n => h('li', {'data-node': n.node},
+              shortId(n.node) + (n.node === repo.nodeId ? ' (this node) ' : ' '),
+              h('span', {class: 'badge ' + n.state, text: n.state}),
+              n.problem ? h('span', {class: 'problem', text: ' ' + n.problem}) : null)))),
+            h('td', {class: 'actions'}, h('button', {type: 'button', class: 'danger', 'data-action': 'remove',
+              onclick: async ev => {
+                if (!confirm('Remove ' + b.symbolicName + ' from the cluster? Every node uninstalls it.')) return;
+                ev.target.disabled = true;
+                try {
+                  await api('DELETE', '/api/repository/' + encodeURIComponent(b.symbolicName) + '?wait=30');
+                  flash('Removed ' + b.symbolicName + ' from the cluster', true);
+                } catch (e) {
+                  flash('Remove ' + b.symbolicName + ' failed: ' + e.message);
+                } finally {
+                  loadCluster();
+                  loadBundles();
+                }
+              }}, 'Remove from cluster')))))));
+    }
+    const ch = document.getElementById('cluster-bundles');
+    if (ch) {
+      const nodes = all.nodes || [];
+      ch.replaceChildren(h('table', {id: 'cluster-bundle-table'},
+        h('thead', {}, h('tr', {}, h('th', {text: 'Bundle'}), nodes.map(n => h('th', {'data-node': n.id,
+          text: (n.host || 'node') + ' ' + (n.id === 'self' ? '' : shortId(n.id)) + (n.self ? ' (this node)' : '')})))),
+        h('tbody', {}, (all.bundles || []).map(b => h('tr', {'data-bundle': b.symbolicName},
+          h('td', {text: b.symbolicName}),
+          nodes.map(n => {
+            const c = (b.nodes || {})[n.id];
+            return h('td', {'data-node': n.id}, c ? [c.version + ' ', h('span', {class: 'badge ' + c.state, text: c.state})] : '–');
+          }))))));
+    }
   }
 
   async function loadBundles() {
@@ -738,9 +806,21 @@
     es.addEventListener('bundle', () => {
       if (S.route === 'bundles') later('bundles', 300, () => loadBundles().catch(() => {}));
     });
-    es.addEventListener('nodes', () => {
+    es.addEventListener('nodes', e => {
       S.stats.nodeEvents++;
-      if (S.route === 'nodes') later('nodes', 100, () => nodesView().catch(() => {}));
+      let t = null;
+      try { t = JSON.parse(e.data).t_ms || null; } catch (x) { /* no time stamp */ }
+      // from the cluster event on the node (a Hazelcast listener) to the nodes view redrawn with it
+      if (S.route === 'nodes' && t && !S.nodesSince) S.nodesSince = t;
+      if (S.route === 'nodes') later('nodes', 100, () => nodesView().then(() => {
+        if (S.nodesSince) S.stats.nodeLatencies.push(Date.now() - S.nodesSince);
+        S.nodesSince = null;
+      }).catch(() => {}));
+      if (S.route === 'bundles') later('cluster', 300, () => loadCluster().catch(() => {}));
+    });
+    es.addEventListener('repository', () => {
+      S.stats.repositoryEvents++;
+      if (S.route === 'bundles') later('cluster', 200, () => loadCluster().catch(() => {}));
     });
   }
 
@@ -764,7 +844,7 @@
     performance.mark('cs-ready');
     S.stats.readyMs = performance.now();
     document.body.dataset.ready = 'true';
-    setInterval(() => { if (S.route === 'nodes') nodesView().catch(() => {}); }, 5000);
+    setInterval(() => { if (S.route === 'nodes' && S.autoRefresh) nodesView().catch(() => {}); }, 5000);
   }
 
   main().catch(e => show(h('div', {class: 'card error', text: 'The console could not start: ' + e.message})));

@@ -345,6 +345,39 @@ class ConsoleApiIT {
     }
 
     @Test
+    void withoutAClusterNothingIsDeployedToTheWholeCluster() throws Exception {
+        long deployed = deployedFiles();
+        JsonNode repo = console.ok("/api/repository");
+        assertThat(repo.path("available").asBoolean()).isFalse();
+        assertThat(repo.path("message").asText()).contains("dev.cornerstone.cluster");
+        assertThat(repo.path("bundles")).isEmpty();
+
+        HttpResponse<String> r = console.upload("/api/repository?file=hello.jar", TestBundles.hello(
+                jars.resolve("cluster"), "1.0.0"), true);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+        assertThat(ConsoleClient.json(r).path("error").asText()).contains("cannot deploy to the whole cluster")
+                .contains("dev.cornerstone.cluster").contains("nothing was stored");
+        assertNoStackTrace(r);
+        HttpResponse<String> gone = console.delete("/api/repository/hello.jar");
+        assertThat(gone.statusCode()).isEqualTo(409);
+        assertThat(deployedFiles()).as("nothing written into deploy/").isEqualTo(deployed);
+        assertThat(bundle(TestBundles.HELLO)).isNull();
+
+        // every bundle on every node: here, this node's
+        JsonNode all = console.ok("/api/cluster/bundles");
+        assertThat(all.path("nodes")).hasSize(1);
+        assertThat(all.path("nodes").get(0).path("self").asBoolean()).isTrue();
+        boolean found = false;
+        for (JsonNode b : all.path("bundles")) {
+            if (b.path("symbolicName").asText().equals("dev.cornerstone.console")) {
+                assertThat(b.path("nodes").path("self").path("state").asText()).isEqualTo("ACTIVE");
+                found = true;
+            }
+        }
+        assertThat(found).as(all.toString()).isTrue();
+    }
+
+    @Test
     void failuresAreShownWithTheFrameworksMessage() throws Exception {
         HttpResponse<String> r = console.upload("/api/bundles?file=bad-activator.jar", TestBundles.badActivator(jars),
                 true);

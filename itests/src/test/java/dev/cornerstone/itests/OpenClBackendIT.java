@@ -73,6 +73,26 @@ class OpenClBackendIT {
         assertThat(train.out()).contains(openclOnGpu ? "on opencl (" : "on cpu (");
     }
 
+    /** A device too small for the model: the run fails with one clear message and the container stops cleanly. */
+    @Test
+    void exhaustedDeviceMemoryFailsTheRunWithAClearMessage() throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("small-device"));
+        Distribution small = Distribution.copyInto(home);
+        Files.writeString(small.root.resolve("deploy/dev.cornerstone.backend.opencl.cfg"), "memoryLimitMiB=1\n");
+        Path run = home.resolve("runs/too-big");
+        Distribution.Result train = small.run(home, "train", "--out", run.toString(), "--set", "backend.name=opencl",
+                "--set", "model.n_layer=2", "--set", "model.n_head=4", "--set", "model.n_embd=128", "--set",
+                "model.block_size=64", "--set", "train.batch_size=8", "--set", "train.steps=5", "--set",
+                "train.eval_every=0", "--set", "train.checkpoint_every=0");
+        assertThat(train.exit()).as(train.toString()).isNotZero();
+        String all = train.out() + train.err();
+        assertThat(all).contains("device memory exhausted").contains("memory limit of 1.0 MiB")
+                .contains("raise memoryLimitMiB").doesNotContain("\tat ").doesNotContain("still open");
+        // nothing half-written: no checkpoint of a step that never ran
+        assertThat(run.resolve("checkpoints")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
+    }
+
     @Test
     void withoutAnOpenClPlatformOneWarningSaysWhatToInstall() throws Exception {
         Path noVendors = Files.createDirectories(tmp.resolve("no-opencl-vendors"));

@@ -18,16 +18,28 @@ import java.util.Map;
  * {@code memoryBytes}, {@code startedAt}, {@code backends} ({@code name}, {@code device}) and
  * {@code bundles} ({@code symbolicName}, {@code version}, {@code state}).
  *
- * <p>{@link #membership} is a short fingerprint of the members: the console polls it every
- * few seconds and pushes a {@code nodes} event when it changes, so nodes joining and leaving
- * appear without a reload.
+ * <p>Nodes joining and leaving are pushed: on a node that has joined a cluster the bundle
+ * repository's watch (Hazelcast membership and node registry listeners) feeds {@code nodes}
+ * events ({@link #pushed}). Until it runs (the node is still joining, or the join failed),
+ * {@link #membership}, a short fingerprint of the state and members, is polled every few
+ * seconds instead, so a change of state still reaches the page.
  */
 final class ClusterView {
 
     private final NodeServices services;
+    private volatile boolean pushed;
 
     ClusterView(NodeServices services) {
         this.services = services;
+    }
+
+    /** Whether the cluster's changes are pushed (the repository's watch runs), so polling is not needed. */
+    boolean pushed() {
+        return pushed;
+    }
+
+    void pushed(boolean on) {
+        pushed = on;
     }
 
     /** {@code {cluster: {state, name?, message}, nodes: [this node, then the others]}}. Blocks. */

@@ -35,6 +35,10 @@ import io.vertx.ext.web.handler.StaticHandler;
  * POST   /api/bundles/{id}/start|stop   acts on the bundle; a failure answers 409 with the framework's message
  * POST   /api/bundles/{id}/update       body: nothing (re-read) or a new jar of the same bundle
  * DELETE /api/bundles/{name}            removes it from deploy/
+ * GET    /api/cluster/bundles           every bundle on every node (node registry), state and version
+ * GET    /api/repository                the cluster's bundle repository, with each node's result
+ * POST   /api/repository?file=NAME&amp;wait=S  body: a bundle jar; stored for the whole cluster
+ * DELETE /api/repository/{name}?wait=S  removes it from the repository: every node uninstalls it
  * GET    /api/backends                  compute backends and their devices
  * GET    /api/spec/default              the default training spec
  * GET    /api/jobs                      jobs on this node
@@ -45,7 +49,7 @@ import io.vertx.ext.web.handler.StaticHandler;
  * GET    /api/jobs/{id}/checkpoints     its checkpoints
  * GET    /api/jobs/{id}/samples         text generated from it so far
  * POST   /api/jobs/{id}/samples         {prompt, tokens, temperature, top_k, seed}: generates more
- * GET    /api/events                    server-sent events: job, bundle, nodes
+ * GET    /api/events                    server-sent events: job, bundle, nodes, repository
  * </pre>
  */
 final class ConsoleApp {
@@ -60,6 +64,7 @@ final class ConsoleApp {
     private final BundleActions bundles;
     private final Jobs jobs;
     private final ClusterView cluster;
+    private final Repository repository;
     private final EventHub events;
 
     ConsoleApp(Vertx vertx, ConsoleSettings settings, NodeServices services, BundleActions bundles, EventHub events) {
@@ -70,6 +75,7 @@ final class ConsoleApp {
         this.bundles = bundles;
         this.jobs = new Jobs(services);
         this.cluster = new ClusterView(services);
+        this.repository = new Repository(services);
         this.events = events;
     }
 
@@ -105,6 +111,16 @@ final class ConsoleApp {
             long wait = Http.waitMillis(rc, 15_000);
             String name = rc.pathParam("name");
             blocking(rc, 200, () -> bundles.undeploy(name, wait));
+        });
+
+        r.get("/api/cluster/bundles").handler(rc -> blocking(rc, 200, () -> repository.clusterBundles(
+                bundles.list())));
+        r.get("/api/repository").handler(rc -> blocking(rc, 200, repository::list));
+        r.post("/api/repository").handler(this::deployToCluster);
+        r.delete("/api/repository/:name").handler(rc -> {
+            long wait = Http.waitMillis(rc, 30_000);
+            String name = rc.pathParam("name");
+            blocking(rc, 200, () -> repository.remove(name, wait));
         });
 
         r.get("/api/backends").handler(rc -> blocking(rc, 200, jobs::backends));
@@ -195,6 +211,27 @@ final class ConsoleApp {
         receive(rc, file).compose(jar -> vertx.executeBlocking(() -> {
             try {
                 return bundles.deploy(jar, file, wait);
+            } finally {
+                Uploads.delete(jar);
+            }
+        }, false)).onSuccess(m -> Http.json(rc, 201, m)).onFailure(rc::fail);
+    }
+
+    /**
+     * Stores an uploaded jar in the cluster's bundle repository; every node installs it. The
+     * answer (201) has each member's result once all have settled or {@code wait} has passed.
+     */
+    private void deployToCluster(RoutingContext rc) {
+        long wait = Http.waitMillis(rc, 30_000);
+        String file = rc.request().getParam("file");
+        String user = rc.get("user");
+        rc.request().pause(); // the body waits while the repository is looked up
+        vertx.executeBlocking(() -> {
+            repository.requirePresent(); // refused before the body is read: nothing stored
+            return true;
+        }, false).compose(ok -> receive(rc, file)).compose(jar -> vertx.executeBlocking(() -> {
+            try {
+                return repository.put(jar, file, user, wait);
             } finally {
                 Uploads.delete(jar);
             }

@@ -49,6 +49,7 @@ public final class ConsoleComponent {
     private EventHub events;
     private BundleListener bundleListener;
     private ServiceTracker<Object, Runnable> jobWatch;
+    private ServiceTracker<Object, Runnable> clusterWatch;
     private ServiceRegistration<?> registration;
     private String url;
 
@@ -108,7 +109,8 @@ public final class ConsoleComponent {
             NodeServices services = new NodeServices(ctx);
             BundleActions actions = new BundleActions(ctx, services);
             EventHub hub = new EventHub(v);
-            ConsoleVerticle verticle = new ConsoleVerticle(new ConsoleApp(v, s, services, actions, hub), s, hub);
+            ConsoleApp app = new ConsoleApp(v, s, services, actions, hub);
+            ConsoleVerticle verticle = new ConsoleVerticle(app, s, hub);
             // The bundle's class loader: the static handler resolves the page's files through it.
             v.deployVerticle(verticle, new DeploymentOptions().setClassLoader(ConsoleComponent.class.getClassLoader()))
                     .toCompletionStage().toCompletableFuture().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -117,6 +119,7 @@ public final class ConsoleComponent {
             bundleListener = e -> bundleChanged(actions, hub, e);
             ctx.addBundleListener(bundleListener);
             jobWatch = watchJobs(hub);
+            clusterWatch = watchCluster(hub, app.cluster());
             url = "http://" + urlHost(s.host()) + ":" + verticle.port() + "/";
             Dictionary<String, Object> props = new Hashtable<>();
             props.put("cornerstone.service", "console");
@@ -198,6 +201,61 @@ public final class ConsoleComponent {
         return t;
     }
 
+    /**
+     * Pushes the cluster's changes as they happen, from the bundle repository's watch (Hazelcast
+     * membership and entry listeners on the node registry and the repository, on a node that
+     * has joined a cluster): {@code member} and {@code node} events become {@code nodes}
+     * events, {@code repository} and {@code status} events {@code repository} events. While it
+     * runs the console does not poll the membership.
+     */
+    private ServiceTracker<Object, Runnable> watchCluster(EventHub hub, ClusterView cluster)
+            throws InvalidSyntaxException {
+        Filter filter = ctx.createFilter("(&(objectClass=" + Function.class.getName()
+                + ")(cornerstone.service=repository))");
+        ServiceTracker<Object, Runnable> t = new ServiceTracker<>(ctx, filter, null) {
+            @Override
+            @SuppressWarnings("unchecked")
+            public Runnable addingService(ServiceReference<Object> ref) {
+                var repository = (Function<Map<String, Object>, Map<String, Object>>) ctx.getService(ref);
+                if (repository == null) {
+                    return null;
+                }
+                Consumer<Map<String, Object>> listener = event -> {
+                    Object type = event.get("type");
+                    hub.publish("member".equals(type) || "node".equals(type) ? "nodes" : "repository",
+                            new LinkedHashMap<>(event));
+                };
+                try {
+                    Runnable close = (Runnable) repository.apply(Map.of("command", "watch", "listener", listener))
+                            .get("close");
+                    cluster.pushed(true);
+                    hub.publish("nodes", Map.of("type", "cluster", "action", "watching", "t_ms",
+                            System.currentTimeMillis()));
+                    return close;
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "Console cannot watch the cluster: " + e.getMessage(), e);
+                    ctx.ungetService(ref);
+                    return null;
+                }
+            }
+
+            @Override
+            public void removedService(ServiceReference<Object> ref, Runnable close) {
+                close.run();
+                cluster.pushed(false);
+                hub.publish("nodes", Map.of("type", "cluster", "action", "unwatched", "t_ms",
+                        System.currentTimeMillis()));
+                try {
+                    ctx.ungetService(ref);
+                } catch (IllegalStateException e) {
+                    // the console's bundle is stopping
+                }
+            }
+        };
+        t.open();
+        return t;
+    }
+
     private void stop() {
         if (registration != null) {
             try {
@@ -218,6 +276,10 @@ public final class ConsoleComponent {
         if (jobWatch != null) {
             jobWatch.close();
             jobWatch = null;
+        }
+        if (clusterWatch != null) {
+            clusterWatch.close();
+            clusterWatch = null;
         }
         if (vertx != null) {
             closeQuietly(vertx);

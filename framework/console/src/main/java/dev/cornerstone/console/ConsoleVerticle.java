@@ -14,8 +14,9 @@ import io.vertx.ext.web.Router;
 
 /**
  * Serves the console: binds {@code host:port}, moving on to the next port while one is taken
- * (up to {@code port.attempts}), and polls the cluster's membership to push {@code nodes}
- * events. Deployed with the console bundle's class loader, so the static handler finds the
+ * (up to {@code port.attempts}), and, while the cluster's changes are not pushed to it (no
+ * bundle repository watch yet: the node is joining or not clustered), polls the cluster's
+ * state to push {@code nodes} events. Deployed with the console bundle's class loader, so the static handler finds the
  * page's files among the bundle's resources.
  */
 final class ConsoleVerticle extends VerticleBase {
@@ -77,7 +78,7 @@ final class ConsoleVerticle extends VerticleBase {
     }
 
     private void pollMembership() {
-        if (polling) {
+        if (polling || app.cluster().pushed()) {
             return;
         }
         polling = true;

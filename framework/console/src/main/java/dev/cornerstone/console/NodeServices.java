@@ -21,6 +21,8 @@ import org.osgi.framework.ServiceReference;
  *     through {@code deploy/}, job submission into the node's run folders.</li>
  * <li>{@code jobs}: the job service of {@code dev.cornerstone.core}.</li>
  * <li>{@code cluster}: the cluster runtime of {@code dev.cornerstone.cluster}, when installed.</li>
+ * <li>{@code repository}: the cluster's bundle repository ({@code dev.cornerstone.repository}),
+ *     only on a node that has joined a cluster.</li>
  * </ul>
  *
  * Their exceptions become {@link ApiError}s: an {@link IllegalArgumentException} is the user's
@@ -45,6 +47,7 @@ final class NodeServices {
             case "node" -> "the node service (registered by the launcher of a node)";
             case "jobs" -> "the job service (bundle dev.cornerstone.core)";
             case "cluster" -> "the cluster service (bundle dev.cornerstone.cluster)";
+            case "repository" -> "the cluster's bundle repository (bundle dev.cornerstone.repository)";
             default -> "service " + service;
         };
     }

@@ -130,6 +130,16 @@ public class CpuBackend implements ComputeBackend, AutoCloseable {
         return new CpuTensor(this, tensorIds.incrementAndGet(), shape, dtype, memory.allocate(bytes));
     }
 
+    /** Skips the zero fill of a reused block (profiled: 7% of a GPT config A step was memset). */
+    @Override
+    public Tensor allocateUninitialized(Shape shape, DType dtype) {
+        if (closed) {
+            throw new IllegalStateException("the cpu backend is closed");
+        }
+        long bytes = Math.multiplyExact(shape.size(), (long) dtype.bytes());
+        return new CpuTensor(this, tensorIds.incrementAndGet(), shape, dtype, memory.allocate(bytes, false));
+    }
+
     /** Called once per tensor, by its first close. */
     void release(NativeMemory.Block block) {
         memory.free(block);

@@ -68,13 +68,32 @@ final class NativeMemory {
         this(Long.getLong("cornerstone.cpu.pool.bytes", 4L << 30));
     }
 
+    /**
+     * With {@code -Dcornerstone.cpu.poison=true} (the build's tests set it) a block handed out
+     * uninitialized is filled with NaNs instead, so a kernel that reads an output before writing
+     * it fails loudly instead of reading the last step's values.
+     */
+    static final boolean POISON = Boolean.getBoolean("cornerstone.cpu.poison");
+
     /** A zero-filled block of {@code bytes}, 64-byte aligned. */
     Block allocate(long bytes) {
+        return allocate(bytes, true);
+    }
+
+    /**
+     * A block of {@code bytes}, 64-byte aligned, zero-filled when {@code zero}; otherwise a reused
+     * block keeps whatever it held (a fresh one is zero either way: it comes from calloc).
+     */
+    Block allocate(long bytes, boolean zero) {
         ConcurrentLinkedDeque<Block> free = pool.get(bytes);
         Block reused = free == null ? null : free.pollFirst();
         if (reused != null) {
             pooledBytes.addAndGet(-bytes);
-            reused.segment().fill((byte) 0);
+            if (zero) {
+                reused.segment().fill((byte) 0);
+            } else if (POISON) {
+                reused.segment().fill((byte) 0xFF);
+            }
             liveBlocks.incrementAndGet();
             liveBytes.addAndGet(bytes);
             return reused;

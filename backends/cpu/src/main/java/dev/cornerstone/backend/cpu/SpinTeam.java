@@ -25,7 +25,27 @@ final class SpinTeam implements AutoCloseable {
         void run(int part, long from, long to);
     }
 
-    private record Job(Part body, int parts, long n, AtomicInteger remaining, Throwable[] failures) {
+    /**
+     * A loop's parts are claimed, not assigned: whoever comes first (the caller or a helper) takes
+     * the next unclaimed part. The caller never waits for a helper that has not started yet (one
+     * still waking from park, or not scheduled on a loaded machine): it runs the rest itself and
+     * waits only for parts already running. Part boundaries do not depend on who runs them.
+     */
+    private record Job(Part body, int parts, long n, AtomicInteger next, AtomicInteger remaining,
+                       Throwable[] failures) {
+
+        /** Claims and runs parts until none is left. */
+        void work() {
+            for (int part = next.getAndIncrement(); part < parts; part = next.getAndIncrement()) {
+                try {
+                    body.run(part, n * part / parts, n * (part + 1) / parts);
+                } catch (Throwable t) {
+                    failures[part] = t;
+                } finally {
+                    remaining.decrementAndGet();
+                }
+            }
+        }
     }
 
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
@@ -61,19 +81,22 @@ final class SpinTeam implements AutoCloseable {
             return false;
         }
         try {
-            Job job = new Job(body, parts, n, new AtomicInteger(parts - 1), new Throwable[parts]);
+            Job job = new Job(body, parts, n, new AtomicInteger(), new AtomicInteger(parts), new Throwable[parts]);
             current.set(job);
             generation++;
             for (int i = 0; i < parts - 1; i++) {
                 LockSupport.unpark(helpers[i]);
             }
-            try {
-                body.run(0, 0, n / parts);
-            } catch (Throwable t) {
-                job.failures()[0] = t;
-            }
+            job.work();
+            // only parts a helper claimed and still runs are left; on a loaded machine that helper
+            // may have lost its core, so after a short spin give the core away
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (job.remaining().get() > 0) {
-                Thread.onSpinWait();
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
             current.set(null);
             Parallel.rethrow(job.failures());
@@ -97,17 +120,8 @@ final class SpinTeam implements AutoCloseable {
             }
             seen = generation;
             Job job = current.get();
-            if (job == null || index >= job.parts()) {
-                continue;
-            }
-            long from = job.n() * index / job.parts();
-            long to = job.n() * (index + 1) / job.parts();
-            try {
-                job.body().run(index, from, to);
-            } catch (Throwable t) {
-                job.failures()[index] = t;
-            } finally {
-                job.remaining().decrementAndGet();
+            if (job != null && index < job.parts()) {
+                job.work();
             }
         }
     }

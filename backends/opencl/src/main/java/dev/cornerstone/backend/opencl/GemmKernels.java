@@ -15,7 +15,9 @@ final class GemmKernels {
     /** Columns of a register tile: two float16 vectors. */
     static final int NR = 32;
     private static final String PROGRAM = "gemm.cl";
-    private static final String OPTIONS = "-DMR=" + MR;
+    /** Row tiles per work-item ({@code TILES} in gemm.cl); {@code -Dcornerstone.opencl.gemm.tiles} overrides it. */
+    static final int TILES = Integer.getInteger("cornerstone.opencl.gemm.tiles", 1);
+    private static final String OPTIONS = "-DMR=" + MR + " -DTILES=" + TILES;
     private static final int PACK_LOCAL = 64;
     /** Rows of A^T each gemm_pack_at work-item moves (PACK_ROWS in gemm.cl), in groups of one work-item. */
     private static final int PACK_ROWS = 16;
@@ -71,7 +73,7 @@ final class GemmKernels {
             }
             micro.mem(bp).i(m).i(n).i(k).f(alpha).f(beta)
                     .mem(c.buffer()).l(c.offset()).i(c.ld()).l(c.outerStride()).l(c.innerStride()).i(batchInner)
-                    .run(new long[] {mPanels, nPanels, batch}, new long[] {1, 1, 1});
+                    .run(new long[] {(mPanels + TILES - 1) / TILES, nPanels, batch}, new long[] {1, 1, 1});
         } finally {
             // The in-order queue runs the kernels above before any later user of these buffers.
             cl.free(bp, BufferPool.capacity(bpBytes));

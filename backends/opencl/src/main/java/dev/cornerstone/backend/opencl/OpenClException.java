@@ -5,7 +5,7 @@ package dev.cornerstone.backend.opencl;
  * the failure was found by the backend itself); the message names the call, the error and, where
  * it helps, what to do about it.
  */
-public class OpenClException extends RuntimeException {
+public class OpenClException extends IllegalStateException {
 
     private static final long serialVersionUID = 1L;
 

@@ -86,7 +86,8 @@ public class OpenClGemmJmh {
     @Test
     void run() throws Exception {
         Collection<RunResult> results = new Runner(new OptionsBuilder().include(OpenClGemmJmh.class.getName() + "\\.")
-                .build()).run();
+                .jvmArgsAppend("-Dcornerstone.opencl.gemm.tiles=" + GemmKernels.TILES).build()).run();
+        System.out.println("row tiles per work-item: " + GemmKernels.TILES);
         String device;
         java.util.Map<Integer, Double> perCpuSecond = new java.util.HashMap<>();
         try (OpenClBackend be = new OpenClBackend()) {

@@ -47,24 +47,30 @@ public final class Gpt implements Model, HiddenStates {
     public Gpt(ComputeBackend backend, GptConfig cfg, long seed) {
         this.cfg = cfg;
         this.p = new ParamSet(backend, seed);
-        float std = 0.02f;
-        float projStd = (float) (0.02 / Math.sqrt(2.0 * cfg.nLayer()));
-        int c = cfg.nEmbd();
-        wte = new Embedding("wte", cfg.vocabSize(), c).init(p, std);
-        wpe = new Embedding("wpe", cfg.blockSize(), c).init(p, std);
-        ln1 = new LayerNorm[cfg.nLayer()];
-        attn = new CausalSelfAttention[cfg.nLayer()];
-        ln2 = new LayerNorm[cfg.nLayer()];
-        mlp = new Mlp[cfg.nLayer()];
-        for (int l = 0; l < cfg.nLayer(); l++) {
-            String h = "h." + l;
-            ln1[l] = new LayerNorm(h + ".ln_1", c, LayerNorm.DEFAULT_EPS, cfg.bias()).init(p);
-            attn[l] = new CausalSelfAttention(h + ".attn", c, cfg.nHead(), cfg.bias(), cfg.dropout())
-                    .init(p, std, projStd);
-            ln2[l] = new LayerNorm(h + ".ln_2", c, LayerNorm.DEFAULT_EPS, cfg.bias()).init(p);
-            mlp[l] = new Mlp(h + ".mlp", c, cfg.bias(), cfg.dropout()).init(p, std, projStd);
+        // a backend that runs out of memory half-way must get back what was allocated
+        try {
+            float std = 0.02f;
+            float projStd = (float) (0.02 / Math.sqrt(2.0 * cfg.nLayer()));
+            int c = cfg.nEmbd();
+            wte = new Embedding("wte", cfg.vocabSize(), c).init(p, std);
+            wpe = new Embedding("wpe", cfg.blockSize(), c).init(p, std);
+            ln1 = new LayerNorm[cfg.nLayer()];
+            attn = new CausalSelfAttention[cfg.nLayer()];
+            ln2 = new LayerNorm[cfg.nLayer()];
+            mlp = new Mlp[cfg.nLayer()];
+            for (int l = 0; l < cfg.nLayer(); l++) {
+                String h = "h." + l;
+                ln1[l] = new LayerNorm(h + ".ln_1", c, LayerNorm.DEFAULT_EPS, cfg.bias()).init(p);
+                attn[l] = new CausalSelfAttention(h + ".attn", c, cfg.nHead(), cfg.bias(), cfg.dropout())
+                        .init(p, std, projStd);
+                ln2[l] = new LayerNorm(h + ".ln_2", c, LayerNorm.DEFAULT_EPS, cfg.bias()).init(p);
+                mlp[l] = new Mlp(h + ".mlp", c, cfg.bias(), cfg.dropout()).init(p, std, projStd);
+            }
+            lnF = new LayerNorm("ln_f", c, LayerNorm.DEFAULT_EPS, cfg.bias()).init(p);
+        } catch (RuntimeException | Error e) {
+            p.close();
+            throw e;
         }
-        lnF = new LayerNorm("ln_f", c, LayerNorm.DEFAULT_EPS, cfg.bias()).init(p);
     }
 
     public GptConfig gptConfig() {

@@ -65,6 +65,15 @@ public interface ComputeBackend {
     /** A new zero-filled tensor. */
     Tensor allocate(Shape shape, DType dtype);
 
+    /**
+     * A new tensor whose contents are unspecified, for the output of a kernel that writes every
+     * element before anything reads it (most forward outputs): a backend may skip the zero fill.
+     * Never for a tensor something accumulates into. The default is {@link #allocate}.
+     */
+    default Tensor allocateUninitialized(Shape shape, DType dtype) {
+        return allocate(shape, dtype);
+    }
+
     /** Copies {@code length} floats from {@code src[srcOffset..]} to element {@code dstOffset} of {@code dst}. */
     void write(Tensor dst, long dstOffset, float[] src, int srcOffset, int length);
 

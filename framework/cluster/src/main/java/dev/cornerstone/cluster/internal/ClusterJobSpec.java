@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-import dev.cornerstone.cluster.parallel.Strategies;
+import dev.cornerstone.cluster.parallel.ParallelStrategy;
 
 /**
  * The {@code cluster} section of a spec, which makes it a cluster job:
@@ -48,11 +48,8 @@ record ClusterJobSpec(int nodes, String strategy, String checkpointDir) {
             throw new IllegalArgumentException("cluster.nodes: " + nodes + " is more than the " + members
                     + " member" + (members == 1 ? "" : "s") + " of cluster '" + clusterName + "'");
         }
-        Object s = m.containsKey("strategy") ? m.get("strategy") : Strategies.DDP;
-        if (!(s instanceof String strategy) || !Strategies.NAMES.contains(strategy)) {
-            throw new IllegalArgumentException("cluster.strategy: '" + s + "' is not a strategy (" + String.join(
-                    ", ", Strategies.NAMES) + ")");
-        }
+        Object s = m.containsKey("strategy") ? m.get("strategy") : ParallelStrategy.DDP.specName();
+        String strategy = ParallelStrategy.of(String.valueOf(s)).specName(); // an unknown name fails naming the key
         Object d = m.get("checkpoint_dir");
         if (d != null && (!(d instanceof String dir) || dir.isBlank())) {
             throw new IllegalArgumentException("cluster.checkpoint_dir: " + d + " is not a folder path");

@@ -13,7 +13,7 @@ import java.util.logging.Logger;
 import dev.cornerstone.cluster.collective.CollectiveException;
 import dev.cornerstone.cluster.collective.CollectiveOptions;
 import dev.cornerstone.cluster.collective.Communicator;
-import dev.cornerstone.cluster.parallel.Strategies;
+import dev.cornerstone.cluster.parallel.ParallelStrategy;
 import dev.cornerstone.core.train.GradientSync;
 import dev.cornerstone.core.train.TrainSpec;
 import dev.cornerstone.core.train.Trainer;
@@ -103,7 +103,8 @@ final class RankRunner {
                     c.abort(abandoned);
                 }
             }
-            GradientSync sync = Strategies.forStrategy(strategy, c);
+            // a world of one trains alone
+            GradientSync sync = c == null ? null : ParallelStrategy.of(strategy).sync(c);
             Map<String, Object> p = jobs.jobService().apply(Map.of("command", "providers", "spec",
                     ClusterJobs.deepCopy(startState.get("spec"))));
             Path runDir = Path.of(String.valueOf(startState.get("run")));

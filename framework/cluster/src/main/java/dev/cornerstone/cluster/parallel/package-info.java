@@ -1,9 +1,11 @@
 /**
- * Parallel training over the collectives: data parallelism for the core trainer
- * ({@link dev.cornerstone.cluster.parallel.DataParallelSync}).
+ * Parallel training over the collectives, as the core trainer's {@code GradientSync}: data
+ * parallelism ({@link dev.cornerstone.cluster.parallel.DataParallelSync}) and ZeRO stage 1
+ * ({@link dev.cornerstone.cluster.parallel.ZeroOneSync}), chosen by name with
+ * {@link dev.cornerstone.cluster.parallel.ParallelStrategy}.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package dev.cornerstone.cluster.parallel;
 
 import org.osgi.annotation.bundle.Export;

@@ -7,7 +7,6 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import dev.cornerstone.cluster.parallel.Strategies;
 
 /** The cluster section of a spec: defaults, and errors that name the key. */
 class ClusterJobSpecTest {
@@ -31,17 +30,9 @@ class ClusterJobSpecTest {
         assertThatThrownBy(() -> ClusterJobSpec.from(Map.of("nodes", 1.5), 3, "prod"))
                 .hasMessageStartingWith("cluster.nodes: 1.5 is not allowed");
         assertThatThrownBy(() -> ClusterJobSpec.from(Map.of("strategy", "fsdp"), 3, "prod"))
-                .hasMessage("cluster.strategy: 'fsdp' is not a strategy (ddp, zero1)");
+                .hasMessage("cluster.strategy: 'fsdp' is not a strategy; allowed: ddp, zero1");
         assertThatThrownBy(() -> ClusterJobSpec.from(Map.of("node", 2), 3, "prod"))
                 .hasMessageStartingWith("cluster.node is not a key of the cluster section");
         assertThatThrownBy(() -> ClusterJobSpec.from("3", 3, "prod")).hasMessageStartingWith("cluster: must be a section");
-    }
-
-    @Test
-    void zero1IsAcceptedButFailsInOnePlaceUntilItIsBuilt() {
-        assertThatThrownBy(() -> Strategies.forStrategy("zero1", null))
-                .hasMessage("strategy zero1 is not available in this build");
-        assertThat(Strategies.forStrategy("ddp", null)).as("a world of one trains alone").isNull();
-        assertThatThrownBy(() -> Strategies.forStrategy("x", null)).hasMessageContaining("cluster.strategy");
     }
 }

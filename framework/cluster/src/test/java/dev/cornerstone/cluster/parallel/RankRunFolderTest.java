@@ -91,7 +91,7 @@ class RankRunFolderTest {
                      CpuBackend be = new CpuBackend(1);
                      TrainingRun r = TrainingRun.forRank(spec(), run, null, writer, tmp,
                              DataParallelTrainingTest.providers(be), Map.of())) {
-                    r.trainer().dataParallel(Strategies.forStrategy("ddp", comm));
+                    r.trainer().dataParallel(ParallelStrategy.DDP.sync(comm));
                     r.distribute(() -> {
                         fenceCalls.incrementAndGet();
                         return null;

@@ -9,6 +9,7 @@ import dev.cornerstone.api.backend.ComputeBackend;
 import dev.cornerstone.api.tensor.DType;
 import dev.cornerstone.api.tensor.Shape;
 import dev.cornerstone.api.tensor.Tensor;
+import dev.cornerstone.core.random.Seeds;
 
 /**
  * {@link Ops} on one backend for one step: each op validates its arguments once (this is
@@ -83,7 +84,8 @@ public final class Graph implements Ops {
     private Node result(Shape shape, boolean requiresGrad) {
         // the op about to record its backward step has index stepCount(): its output's gradient
         // is read by that step and by none before it, so it can go right after
-        return new Node(tape.allocate(shape, DType.F32), requiresGrad, null, tape.stepCount());
+        // every op's forward kernel writes its whole output, so it need not be zeroed first
+        return new Node(tape.allocateOutput(shape, DType.F32), requiresGrad, null, tape.stepCount());
     }
 
     private static Node node(Var v) {
@@ -307,7 +309,9 @@ public final class Graph implements Ops {
         if (!training || p == 0f) {
             return x;
         }
-        long seed = dropoutSeed * 0x9E3779B97F4A7C15L + (++dropoutCalls);
+        // Not dropoutSeed γ + call: the kernel's state is seed + (i+1)γ, so that would make the mask
+        // of graph seed D+s the mask of D shifted by s elements (and the trainer's seeds are neighbours).
+        long seed = Seeds.derive(dropoutSeed, ++dropoutCalls);
         Tensor mask = tape.allocate(x.shape(), DType.F32);
         Node out = result(x.shape(), x.requiresGrad());
         be.dropoutForward(x.value(), mask, out.value(), p, seed);

@@ -54,7 +54,18 @@ public final class Tape implements AutoCloseable {
 
     /** A zero-filled tensor freed right after backward step {@code step}. */
     Tensor allocateReleasedAfter(Shape shape, DType dtype, int step) {
-        Tensor t = backend.allocate(shape, dtype);
+        return track(backend.allocate(shape, dtype), step);
+    }
+
+    /**
+     * As {@link #allocateReleasedAfter}, with unspecified contents: for an op's output, which its
+     * forward kernel writes in full ({@link ComputeBackend#allocateUninitialized}).
+     */
+    Tensor allocateOutput(Shape shape, DType dtype) {
+        return track(backend.allocateUninitialized(shape, dtype), running >= 0 ? running : steps.size());
+    }
+
+    private Tensor track(Tensor t, int step) {
         while (releasedAfter.size() <= step) {
             releasedAfter.add(new ArrayList<>());
         }

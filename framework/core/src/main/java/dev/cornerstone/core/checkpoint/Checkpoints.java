@@ -101,6 +101,16 @@ public final class Checkpoints {
      */
     public static Path save(Path checkpointsDir, int step, SequencedMap<String, Tensor> model,
                             SequencedMap<String, Tensor> optimizer, Map<String, Object> trainer) throws IOException {
+        return saveHost(checkpointsDir, step, model, toHost(optimizer), trainer);
+    }
+
+    /**
+     * As {@link #save}, with the optimizer state already in host memory (gathered from the
+     * ranks of ZeRO-1 training, which hold it nowhere whole on a backend).
+     */
+    public static Path saveHost(Path checkpointsDir, int step, SequencedMap<String, Tensor> model,
+                                SequencedMap<String, SafeTensors.Entry> optimizer, Map<String, Object> trainer)
+            throws IOException {
         Files.createDirectories(checkpointsDir);
         Path target = checkpointsDir.resolve(dirName(step));
         Path tmp = checkpointsDir.resolve("." + dirName(step) + ".tmp-" + ProcessHandle.current().pid());
@@ -108,7 +118,7 @@ public final class Checkpoints {
         Files.createDirectories(tmp);
         Map<String, String> meta = Map.of("format", "cornerstone", "step", String.valueOf(step));
         SafeTensors.write(tmp.resolve(MODEL), toHost(model), meta);
-        SafeTensors.write(tmp.resolve(OPTIMIZER), toHost(optimizer), meta);
+        SafeTensors.write(tmp.resolve(OPTIMIZER), optimizer, meta);
         writeSynced(tmp.resolve(TRAINER), Json.write(trainer, true));
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("format_version", FORMAT_VERSION);

@@ -2,12 +2,16 @@ package dev.cornerstone.core.data;
 
 import java.util.SplittableRandom;
 
+import dev.cornerstone.core.random.Seeds;
+
 /**
  * Batches of (input, target) windows from a token stream, as nanoGPT's {@code get_batch}:
  * each row is {@code blockSize + 1} consecutive tokens at a random offset; targets are
- * inputs shifted by one. Deterministic and resumable: batch {@code k} of a seed is always
+ * inputs shifted by one. Every offset is an independent uniform draw, as nanoGPT's
+ * {@code torch.randint}. Deterministic and resumable: batch {@code k} of a seed is always
  * the same, whatever came before, so the loader's whole state is the index of the next
- * batch ({@link #position()}).
+ * batch ({@link #position()}). Batch {@code k} draws from its own generator, seeded with
+ * {@link Seeds#derive}{@code (seed, k)}, so no two batches share draws.
  */
 public final class TokenBatcher {
 
@@ -43,7 +47,7 @@ public final class TokenBatcher {
 
     /** Batch number {@code index} of this seed. */
     public Batch batch(long index) {
-        SplittableRandom rnd = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (index + 1)));
+        SplittableRandom rnd = new SplittableRandom(Seeds.derive(seed, index));
         int[] x = new int[batchSize * blockSize];
         int[] y = new int[batchSize * blockSize];
         int maxStart = tokens.length - blockSize - 1;

@@ -13,7 +13,11 @@ import dev.cornerstone.api.tensor.Tensor;
 import dev.cornerstone.core.autograd.GradStore;
 import dev.cornerstone.core.autograd.Graph;
 import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.core.checkpoint.CheckpointException;
+import dev.cornerstone.core.checkpoint.Checkpoints;
+import dev.cornerstone.core.checkpoint.SafeTensors;
 import dev.cornerstone.core.data.TokenBatcher;
+import dev.cornerstone.core.random.Seeds;
 
 /**
  * The training loop of a causal language model on one backend:
@@ -24,6 +28,7 @@ import dev.cornerstone.core.data.TokenBatcher;
  *   data parallel only: average gradients and loss over the ranks (each took its share of the batch)
  *   clip gradients to grad_clip by global norm (if > 0)
  *   optimizer step with the schedule's learning rate; zero gradients
+ *     (ZeRO-1: over the parameters this rank owns, then every rank takes every parameter from its owner)
  *   every eval_every steps: mean loss over eval_batches fixed validation batches
  * </pre>
  *
@@ -68,6 +73,11 @@ public final class Trainer implements AutoCloseable {
     private int step;
     /** Data parallelism: null when this trainer trains alone. */
     private GradientSync sync;
+    /** ZeRO-1: the same object as {@link #sync} when the optimizer state is sharded, else null. */
+    private OptimizerSharding sharding;
+    /** Optimizer state from a checkpoint, written into the optimizer at its first use (see {@link #restoreOptimizerState}). */
+    private SequencedMap<String, SafeTensors.Entry> pendingState;
+    private String pendingStateFile;
 
     public Trainer(ComputeBackend backend, Model model, Optimizer optimizer, int[] trainTokens, int[] valTokens,
                    Config cfg) {
@@ -89,7 +99,8 @@ public final class Trainer implements AutoCloseable {
      * step it takes its share of the global batch's sequences and averages gradients and loss
      * with the other ranks through {@code sync}, so all ranks step as one process on the whole
      * batch would. With dropout, each rank draws its own masks, so the sequence then differs
-     * from one process's.
+     * from one process's. An {@link OptimizerSharding} (ZeRO-1) is told the parameters here,
+     * and this rank's optimizer then holds and updates only those it owns.
      */
     public void dataParallel(GradientSync sync) {
         int world = sync.worldSize();
@@ -101,6 +112,113 @@ public final class Trainer implements AutoCloseable {
                     + world + " ranks of data-parallel training (each takes an equal share of every batch)");
         }
         this.sync = world == 1 ? null : sync;
+        this.sharding = null;
+        if (this.sync instanceof OptimizerSharding s) {
+            s.shard(model.parameters());
+            this.sharding = s;
+        }
+    }
+
+    /** The data-parallel sync this trainer steps with; null when it trains alone. */
+    public GradientSync gradientSync() {
+        return sync;
+    }
+
+    /**
+     * The parameters this rank's optimizer updates and holds state for: all of them, or with
+     * ZeRO-1 ({@link OptimizerSharding}) those this rank owns.
+     */
+    public SequencedMap<String, Tensor> optimizedParameters() {
+        SequencedMap<String, Tensor> all = model.parameters();
+        if (sharding == null) {
+            return all;
+        }
+        SequencedMap<String, Tensor> own = new java.util.LinkedHashMap<>();
+        for (var e : all.entrySet()) {
+            if (sharding.owns(e.getKey())) {
+                own.put(e.getKey(), e.getValue());
+            }
+        }
+        return own;
+    }
+
+    /**
+     * Optimizer state to resume from: the whole state of a checkpoint ({@code <param>.<slot>}
+     * for every parameter, whatever world size wrote it). It is written into the optimizer at
+     * its first use, once {@link #dataParallel} has said which parameters this rank's optimizer
+     * holds, so a ZeRO-1 rank never allocates the state of parameters it does not own. Names
+     * that belong to no parameter fail here; missing names and wrong shapes at the first use,
+     * naming {@code file}.
+     */
+    public void restoreOptimizerState(SequencedMap<String, SafeTensors.Entry> state, String file)
+            throws CheckpointException {
+        SequencedMap<String, Tensor> params = model.parameters();
+        for (String name : state.keySet()) {
+            int dot = name.lastIndexOf('.');
+            if (dot < 1 || !params.containsKey(name.substring(0, dot))) {
+                throw new CheckpointException(file + ": tensor " + name + " is not the state of a parameter of this "
+                        + "model");
+            }
+        }
+        this.pendingState = state;
+        this.pendingStateFile = file;
+    }
+
+    /**
+     * This rank's optimizer state as held on the backend: the whole state when training alone
+     * or with plain data parallelism, the state of the owned parameters with ZeRO-1.
+     */
+    public SequencedMap<String, Tensor> optimizerState() {
+        SequencedMap<String, Tensor> local = optimizer.state(optimizedParameters());
+        if (pendingState != null) {
+            // Each rank checks the names of the parameters it owns (all of them when alone).
+            SequencedMap<String, SafeTensors.Entry> mine = new java.util.LinkedHashMap<>();
+            for (var e : pendingState.entrySet()) {
+                String param = e.getKey().substring(0, e.getKey().lastIndexOf('.'));
+                if (sharding == null || sharding.owns(param)) {
+                    mine.put(e.getKey(), e.getValue());
+                }
+            }
+            try {
+                Checkpoints.toDevice(mine, local, pendingStateFile); // a name missing from the file fails here
+            } catch (CheckpointException e) {
+                throw new java.io.UncheckedIOException(e.getMessage(), e);
+            }
+            pendingState = null;
+            pendingStateFile = null;
+        }
+        return local;
+    }
+
+    /**
+     * The whole optimizer state, in host memory, under the names single-process training gives
+     * it, whatever the world size: what a checkpoint stores. With ZeRO-1 it is gathered from all
+     * ranks, so every rank must call it at the same step.
+     */
+    public SequencedMap<String, SafeTensors.Entry> fullOptimizerState() {
+        SequencedMap<String, Tensor> local = optimizerState();
+        if (sharding == null) {
+            return Checkpoints.toHost(local);
+        }
+        return sharding.gatherState(local, model.parameters(), be);
+    }
+
+    /** Bytes of optimizer state this rank holds on its backend (with ZeRO-1 about 1/N of the whole). */
+    public long optimizerStateBytes() {
+        return bytes(optimizerState());
+    }
+
+    /** Bytes of the model's parameters on this rank's backend. */
+    public long parameterBytes() {
+        return bytes(model.parameters());
+    }
+
+    private static long bytes(SequencedMap<String, Tensor> tensors) {
+        long n = 0;
+        for (Tensor t : tensors.values()) {
+            n += t.size() * t.dtype().bytes();
+        }
+        return n;
     }
 
     /** This rank's rows of a global batch (all of it when training alone). */
@@ -141,7 +259,7 @@ public final class Trainer implements AutoCloseable {
         double lossSum = 0;
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
             TokenBatcher.Batch batch = shard(train.next());
-            long dropoutSeed = cfg.seed() * 1_000_003L + (long) s * 131L + micro;
+            long dropoutSeed = Seeds.derive(Seeds.derive(cfg.seed(), s), micro);
             try (Tape tape = new Tape(be);
                  Tensor x = ids(batch.inputs(), batch.batchSize(), batch.blockSize());
                  Tensor y = ids(batch.targets(), batch.batchSize(), batch.blockSize())) {
@@ -156,13 +274,18 @@ public final class Trainer implements AutoCloseable {
             sync.averageGradients(grads.grads(), be);
             lossSum = sync.average(lossSum);
         }
-        double norm = grads.globalNorm();
+        // ZeRO-1: only the owned gradients are averaged, so the norm is summed over the owners
+        double norm = sharding != null ? sharding.globalNorm(grads.grads(), be) : grads.globalNorm();
         if (cfg.gradClip() > 0 && norm > cfg.gradClip()) {
             grads.scale((float) (cfg.gradClip() / (norm + 1e-6)));
         }
         float lr = cfg.schedule().at(s);
-        SequencedMap<String, Tensor> params = model.parameters();
+        optimizerState(); // a restored state goes in before the first step
+        SequencedMap<String, Tensor> params = optimizedParameters();
         optimizer.step(params, trainableGrads(params), lr);
+        if (sharding != null) {
+            sharding.gatherParameters(model.parameters(), be);
+        }
         grads.zero();
         step = s;
         double seconds = (System.nanoTime() - t0) / 1e9; // training only: evaluation is not throughput

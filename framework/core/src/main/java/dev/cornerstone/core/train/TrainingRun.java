@@ -32,8 +32,9 @@ import dev.cornerstone.core.config.Json;
  * <pre>
  * runs/&lt;id&gt;/spec.json        the resolved spec (every key with its value)
  *            tokenizer.json   what rebuilds the tokenizer
- *            metrics.jsonl    one object per logged step: step, train_loss, val_loss, lr, tokens_per_sec, elapsed_s
- *            summary.json     final losses, steps, median tokens/s, peak memory, backend
+ *            metrics.jsonl    one object per logged step: step, train_loss, val_loss, lr, tokens_per_sec, elapsed_s,
+ *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of the state with ZeRO-1)
+ *            summary.json     final losses, steps, median tokens/s, peak memory, param and optimizer state bytes, backend
  *            checkpoints/step-NNNNNN/
  * </pre>
  *
@@ -146,8 +147,8 @@ public final class TrainingRun implements AutoCloseable {
         TrainingRun run = new TrainingRun(runDir, spec, p, ds, bundleVersions);
         Checkpoints.toDevice(loaded.model().tensors(), run.model.parameters(), cp.resolve("model.safetensors")
                 .toString());
-        Checkpoints.toDevice(loaded.optimizer().tensors(), run.optimizer.state(run.model.parameters()),
-                cp.resolve("optimizer.safetensors").toString());
+        // written into the optimizer at its first use, when the trainer knows which parameters it holds (ZeRO-1)
+        run.trainer.restoreOptimizerState(loaded.optimizer().tensors(), cp.resolve("optimizer.safetensors").toString());
         long position = ((Number) loaded.trainer().get("data_position")).longValue();
         run.trainer.restore(loaded.step(), position);
         run.elapsedBefore = ((Number) loaded.trainer().getOrDefault("elapsed_s", 0.0)).doubleValue();
@@ -263,7 +264,7 @@ public final class TrainingRun implements AutoCloseable {
         }
         SequencedMap<String, Tensor> params = model.parameters();
         Map<String, Object> paramValues = copyOut(params);
-        Map<String, Object> stateValues = copyOut(optimizer.state(params));
+        Map<String, Object> stateValues = copyOut(trainer.optimizerState());
         int step = trainer.step();
         long position = trainer.data().position();
         Model m = null;
@@ -273,9 +274,12 @@ public final class TrainingRun implements AutoCloseable {
             m = providers.model().create(target, modelKeys, spec.train().seed());
             copyIn(paramValues, m.parameters());
             o = providers.optimizer().create(target, TrainSpec.providerKeys(spec.optimizer(), "lr"));
-            copyIn(stateValues, o.state(m.parameters()));
-            o.setStepCount(optimizer.stepCount());
             tr = newTrainer(target, m, o);
+            if (trainer.gradientSync() != null) {
+                tr.dataParallel(trainer.gradientSync());
+            }
+            copyIn(stateValues, tr.optimizerState());
+            o.setStepCount(optimizer.stepCount());
             tr.restore(step, position);
         } catch (RuntimeException | Error e) {
             if (o != null) {
@@ -390,6 +394,8 @@ public final class TrainingRun implements AutoCloseable {
                     m.put("lr", (double) r.lr());
                     m.put("tokens_per_sec", Math.round(r.tokensPerSecond() * 10) / 10.0);
                     m.put("elapsed_s", Math.round(elapsed * 1000) / 1000.0);
+                    m.put("param_bytes", trainer.parameterBytes());
+                    m.put("optimizer_state_bytes", trainer.optimizerStateBytes());
                     if (lineExtras != null) {
                         m.putAll(lineExtras.apply(r.step()));
                     }
@@ -430,6 +436,12 @@ public final class TrainingRun implements AutoCloseable {
         summary.put("median_tokens_per_sec", median(rates));
         summary.put("peak_backend_bytes", peakLive);
         summary.put("peak_rss_bytes", PeakMemory.peakRssBytes());
+        summary.put("param_bytes", trainer.parameterBytes());
+        summary.put("optimizer_state_bytes", trainer.optimizerStateBytes());
+        if (trainer.gradientSync() != null) {
+            summary.put("world_size", trainer.gradientSync().worldSize());
+            summary.put("rank", trainer.gradientSync().rank());
+        }
         summary.put("backend", providers.backend().name());
         summary.put("device", providers.backend().device());
         if (!moves.isEmpty()) {
@@ -453,6 +465,10 @@ public final class TrainingRun implements AutoCloseable {
 
     private Path checkpoint(double elapsed) throws IOException {
         checkFence();
+        // the whole optimizer state under single-process names: with ZeRO-1 a gather from every
+        // rank, so every rank takes part, and only the writer saves
+        SequencedMap<String, dev.cornerstone.core.checkpoint.SafeTensors.Entry> optimizerState =
+                trainer.fullOptimizerState();
         if (!writer) {
             return null;
         }
@@ -465,8 +481,8 @@ public final class TrainingRun implements AutoCloseable {
         state.put("elapsed_s", elapsed);
         state.put("spec", spec.toMap());
         state.put("bundles", bundleVersions);
-        return Checkpoints.save(runDir.resolve("checkpoints"), trainer.step(), model.parameters(),
-                optimizer.state(model.parameters()), state);
+        return Checkpoints.saveHost(runDir.resolve("checkpoints"), trainer.step(), model.parameters(),
+                optimizerState, state);
     }
 
     static double median(List<Double> xs) {
@@ -522,7 +538,8 @@ public final class TrainingRun implements AutoCloseable {
             Checkpoints.Loaded loaded = Checkpoints.load(checkpoint);
             Checkpoints.toDevice(loaded.model().tensors(), run.model.parameters(),
                     checkpoint.resolve("model.safetensors").toString());
-            Checkpoints.toDevice(loaded.optimizer().tensors(), run.optimizer.state(run.model.parameters()),
+            // written into the optimizer at its first use, once the trainer knows which parameters it holds (ZeRO-1)
+            run.trainer.restoreOptimizerState(loaded.optimizer().tensors(),
                     checkpoint.resolve("optimizer.safetensors").toString());
             run.trainer.restore(loaded.step(), ((Number) loaded.trainer().get("data_position")).longValue());
             run.elapsedBefore = ((Number) loaded.trainer().getOrDefault("elapsed_s", 0.0)).doubleValue();

@@ -23,6 +23,11 @@
 #define MR 8
 #endif
 #define NR 32
+// Row tiles per work-item (-DTILES=...): consecutive tiles share the same B panel, and fewer,
+// larger work-groups cost the device's scheduler less at small sizes.
+#ifndef TILES
+#define TILES 1
+#endif
 
 inline long batch_offset(int z, int bi, long so, long si) {
     return (long) (z / bi) * so + (long) (z % bi) * si;
@@ -92,7 +97,6 @@ __kernel void gemm_pack_b(__global const float* b, long off, int ldb, long so, l
                    __global float* c, long coff, int ldc, long cso, long csi, int bi
 
 #define MICRO_PROLOGUE                                                              \
-    int ip = get_global_id(0);                                                      \
     int jp = get_global_id(1);                                                      \
     int z = get_global_id(2);                                                       \
     int i0 = ip * MR;                                                               \
@@ -110,6 +114,11 @@ __kernel void gemm_pack_b(__global const float* b, long off, int ldb, long so, l
 // op(A) = A, stored m x k: row i0 + r of the tile at A + (i0 + r) lda (rows past m read row m - 1,
 // and are not stored). global (ceil(m / MR), ceil(n / NR), batch), local (1, 1, 1)
 __kernel void gemm_micro_n(MICRO_ARGS) {
+  for (int tile = 0; tile < TILES; tile++) {
+    int ip = get_global_id(0) * TILES + tile;
+    if (ip * MR >= m) {
+        break;
+    }
     MICRO_PROLOGUE
     const __global float* rows[MR];
     #pragma unroll
@@ -128,6 +137,7 @@ __kernel void gemm_micro_n(MICRO_ARGS) {
         B += NR;
     }
     STORE_TILE
+  }
 }
 
 // op(A) = A^T, A stored k x m: its tile values for step p, A[p lda + i0 .. i0 + MR), are a row
@@ -175,6 +185,11 @@ __kernel void gemm_pack_at(__global const float* a, long off, int lda, long so, 
 
 // op(A) from panels packed by gemm_pack_at (a is ap; aoff, lda and the strides are unused).
 __kernel void gemm_micro_p(MICRO_ARGS) {
+  for (int tile = 0; tile < TILES; tile++) {
+    int ip = get_global_id(0) * TILES + tile;
+    if (ip * MR >= m) {
+        break;
+    }
     MICRO_PROLOGUE
     int mpanels = (m + MR - 1) / MR;
     const __global float* P = a + ((long) z * mpanels + ip) * k * MR;
@@ -191,6 +206,7 @@ __kernel void gemm_micro_p(MICRO_ARGS) {
         B += NR;
     }
     STORE_TILE
+  }
 }
 
 // C_z = beta C_z, for a product with k = 0. global (n, m, batch)
