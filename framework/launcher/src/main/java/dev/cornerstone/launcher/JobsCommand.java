@@ -101,6 +101,7 @@ final class JobsCommand implements Runnable {
     static int follow(NodeClient node, String id, PrintWriter out) throws Exception {
         int printed = 0;
         int moves = 0;
+        int generations = 0;
         while (true) {
             JsonNode st = node.get(path(id));
             JsonNode points = st.path("points");
@@ -119,9 +120,24 @@ final class JobsCommand implements Runnable {
                         m.path("to").asText(), m.path("after_step").asInt(), m.path("pause_s").asDouble() * 1000);
             }
             moves = mv.size();
+            JsonNode gens = st.path("generations");
+            for (int i = Math.max(generations, 1); i < gens.size(); i++) {
+                JsonNode g = gens.get(i);
+                out.printf(Locale.ROOT, "generation %d on %d node(s), resuming from step %d: %s%n",
+                        g.path("generation").asInt(), g.path("world").size(), g.path("from_step").asInt(),
+                        g.path("reason").asText());
+                // the steps after the checkpoint are trained again: print them again
+                int from = g.path("from_step").asInt();
+                int keep = 0;
+                while (keep < points.size() && points.get(keep).path("step").asInt() <= from) {
+                    keep++;
+                }
+                printed = Math.min(printed, keep);
+            }
+            generations = Math.max(generations, gens.size());
             out.flush();
             String state = st.path("state").asText();
-            if (!state.equals("running") && !state.equals("stopping")) {
+            if (!state.equals("running") && !state.equals("stopping") && !state.equals("recovering")) {
                 out.println("Job " + id + " " + state + (st.has("error") ? ": " + st.path("error").asText() : "")
                         + (st.has("stop_reason") ? ": " + st.path("stop_reason").asText() : ""));
                 out.flush();
@@ -150,11 +166,14 @@ final class JobsCommand implements Runnable {
                 out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
                 return 0;
             }
-            out.printf("%-32s %-10s %-11s %-8s %-10s %-10s%n", "ID", "STATE", "STEP", "BACKEND", "TRAIN", "VAL");
+            out.printf("%-32s %-10s %-11s %-8s %-10s %-10s %s%n", "ID", "STATE", "STEP", "BACKEND", "TRAIN", "VAL",
+                    "WHERE");
             for (JsonNode j : r.path("jobs")) {
-                out.printf(Locale.ROOT, "%-32s %-10s %-11s %-8s %-10s %-10s%n", j.path("id").asText(),
+                out.printf(Locale.ROOT, "%-32s %-10s %-11s %-8s %-10s %-10s %s%n", j.path("id").asText(),
                         j.path("state").asText(), j.path("step").asInt() + "/" + j.path("steps").asInt(),
-                        j.path("backend").asText(), loss(j, "train_loss"), loss(j, "val_loss"));
+                        j.path("backend").asText(), loss(j, "train_loss"), loss(j, "val_loss"),
+                        j.path("cluster").asBoolean() ? "cluster: " + j.path("world").size() + " nodes, generation "
+                                + j.path("generation").asInt() : "this node");
             }
             return 0;
         }
@@ -195,6 +214,15 @@ final class JobsCommand implements Runnable {
             out.println("loss     train " + loss(j, "train_loss") + ", val " + loss(j, "val_loss"));
             out.printf(Locale.ROOT, "speed    %.0f tokens/s%n", j.path("tokens_per_sec").asDouble());
             out.println("run      " + j.path("run").asText());
+            if (j.path("cluster").asBoolean()) {
+                List<String> world = new ArrayList<>();
+                j.path("world").forEach(n -> world.add(n.asText()));
+                out.println("cluster  " + j.path("strategy").asText() + ", generation " + j.path("generation").asInt()
+                        + ", world (rank 0 first) " + String.join(", ", world));
+                if (j.has("note")) {
+                    out.println("note     " + j.path("note").asText());
+                }
+            }
             if (j.has("checkpoint")) {
                 out.println("saved    " + j.path("checkpoint").asText());
             }

@@ -203,6 +203,43 @@ public final class Node implements AutoCloseable {
         return jobs(request);
     }
 
+    /**
+     * Submits a cluster job (a spec with a {@code cluster} section) through the cluster bundle;
+     * its run folder goes to the cluster's checkpoint folder, else this node's {@code runs/}.
+     */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> submitClusterJob(Map<String, Object> spec, Object id) throws InvalidSyntaxException {
+        String runId = id == null ? TrainCommand.runId(spec) : String.valueOf(id);
+        if (!runId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new IllegalArgumentException("id: '" + runId + "' is not a job id (letters, digits, '.', '_', '-'; "
+                    + "at most 128)");
+        }
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("command", "job-submit");
+        request.put("spec", spec);
+        request.put("id", runId);
+        request.put("runs", home.runsDir().toAbsolutePath().toString());
+        request.put("base", home.root().toString());
+        return clusterJobs(request);
+    }
+
+    /**
+     * A cluster-job command ({@code job-list}, {@code job-status}, {@code job-stop}); null when
+     * this node runs no cluster bundle. Not being in a cluster is a 409.
+     */
+    Map<String, Object> clusterJobs(Map<String, Object> request) throws InvalidSyntaxException {
+        try {
+            Map<String, Object> answer = cluster(request);
+            if (answer == null && "job-submit".equals(request.get("command"))) {
+                throw new NodeApi.ApiException(503, "no cluster bundle (dev.cornerstone.cluster) is running on this "
+                        + "node");
+            }
+            return answer;
+        } catch (IllegalStateException e) {
+            throw new NodeApi.ApiException(409, e.getMessage());
+        }
+    }
+
     Map<String, Object> info() {
         List<BundleView> views = bundleViews();
         Map<String, Object> m = new LinkedHashMap<>();

@@ -10,7 +10,9 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,10 +35,11 @@ import com.sun.net.httpserver.HttpServer;
  * GET    /api/services             every registered service with its properties
  * POST   /api/bundles?file=NAME    body: a bundle jar; put into deploy/, waits for its state
  * DELETE /api/bundles/NAME         removes NAME (file or symbolic name) from deploy/
- * GET    /api/jobs                 the node's jobs: id, state, step, backend, last losses
- * POST   /api/jobs                 body {"spec": {...}, "id": optional}: starts a job; 201 {id, run}
- * GET    /api/jobs/ID              one job, with every logged point and its backend moves
- * POST   /api/jobs/ID/stop?wait=S  stops it after the step in progress, with a checkpoint
+ * GET    /api/jobs                 the node's jobs, then the cluster's jobs (cluster: true; world, generation)
+ * POST   /api/jobs                 body {"spec": {...}, "id": optional}: starts a job; 201 {id, run}; a spec
+ *                                  with a cluster section is a cluster job (any node of the cluster takes it)
+ * GET    /api/jobs/ID              one job (of this node, else of the cluster), with every logged point
+ * POST   /api/jobs/ID/stop?wait=S  stops it after the step in progress (every rank's), with a checkpoint
  * POST   /api/jobs/ID/backend      body {"backend": NAME}: moves it to that backend between two steps
  * GET    /api/cluster              cluster state, this node and the members (the cluster bundle's view)
  * POST   /api/cluster/collective   body: JSON; runs one rank of a collective check (see the cluster bundle)
@@ -236,15 +239,28 @@ public final class NodeApi implements AutoCloseable {
         }
         try {
             if (parts.length == 0 && method.equals("GET")) {
-                send(ex, 200, node.jobs(Map.of("command", "list")));
+                List<Object> all = new ArrayList<>((List<?>) node.jobs(Map.of("command", "list")).get("jobs"));
+                Map<String, Object> cluster = clusterJobs(Map.of("command", "job-list"));
+                if (cluster != null && cluster.get("jobs") instanceof List<?> cj) {
+                    all.addAll(cj);
+                }
+                send(ex, 200, Map.of("jobs", all));
             } else if (parts.length == 0 && method.equals("POST")) {
                 Map<String, Object> body = jsonBody(ex);
-                send(ex, 201, node.submitJob(body.get("spec"), body.get("id")));
+                if (body.get("spec") instanceof Map<?, ?> spec && spec.containsKey("cluster")) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> s = (Map<String, Object>) spec;
+                    send(ex, 201, node.submitClusterJob(s, body.get("id")));
+                } else {
+                    send(ex, 201, node.submitJob(body.get("spec"), body.get("id")));
+                }
             } else if (parts.length == 1 && method.equals("GET")) {
-                send(ex, 200, node.jobs(Map.of("command", "status", "id", parts[0])));
+                send(ex, 200, localOrCluster(Map.of("command", "status", "id", parts[0]),
+                        Map.of("command", "job-status", "id", parts[0])));
             } else if (parts.length == 2 && parts[1].equals("stop") && method.equals("POST")) {
                 drain(ex);
-                send(ex, 200, node.jobs(Map.of("command", "stop", "id", parts[0], "wait_ms", waitMillis(query))));
+                send(ex, 200, localOrCluster(Map.of("command", "stop", "id", parts[0], "wait_ms", waitMillis(query)),
+                        Map.of("command", "job-stop", "id", parts[0], "wait_ms", waitMillis(query))));
             } else if (parts.length == 2 && parts[1].equals("backend") && method.equals("POST")) {
                 Object backend = jsonBody(ex).get("backend");
                 if (!(backend instanceof String b) || b.isBlank()) {
@@ -259,6 +275,36 @@ public final class NodeApi implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ApiException(e.getMessage() != null && e.getMessage().startsWith("no job '") ? 404 : 400,
                     e.getMessage());
+        }
+    }
+
+    /** A cluster-job command; null when no cluster bundle runs or this node is not in a cluster. */
+    private Map<String, Object> clusterJobs(Map<String, Object> request) throws Exception {
+        try {
+            return node.clusterJobs(request);
+        } catch (ApiException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A job of this node, else a cluster job of that id (any node answers for every cluster
+     * job); when neither exists, the node's own "no job" error, which says so.
+     */
+    private Map<String, Object> localOrCluster(Map<String, Object> local, Map<String, Object> cluster)
+            throws Exception {
+        try {
+            return node.jobs(local);
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() == null || !e.getMessage().startsWith("no job '")) {
+                throw e;
+            }
+            Map<String, Object> c = clusterJobs(cluster);
+            if (c == null || c.isEmpty()) {
+                throw new IllegalArgumentException(e.getMessage() + (c == null ? "" : "; no cluster job has that id "
+                        + "either"));
+            }
+            return c;
         }
     }
 

@@ -17,7 +17,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code cornerstone train [SPEC] [--set k=v ...] [--out DIR] | --resume RUN}. */
+/**
+ * {@code cornerstone train [SPEC] [--set k=v ...] [--out DIR] | --resume RUN}, or, with
+ * {@code --cluster HOST:PORT}, a cluster job submitted to a running node of a cluster.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a model from a spec (YAML or JSON). With no SPEC: the default GPT (4 layers, 128 "
                 + "channels) on the distribution's Moby Dick, character level, on the best backend available.",
@@ -38,12 +41,59 @@ final class TrainCommand implements Callable<Integer> {
             + "its newest checkpoint.")
     Path resume;
 
+    @Option(names = "--cluster", paramLabel = "HOST:PORT", description = "Submit the spec as a cluster job through "
+            + "the API of a running node of the cluster (its address, as in node.json or 'cornerstone nodes') and "
+            + "print the job's id. The spec's cluster section says how: cluster: {nodes: N, strategy: ddp|zero1} "
+            + "(default: every member, ddp); --set cluster.nodes=3 works too.")
+    String cluster;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "API token of the --cluster node (default: "
+            + "\\$CORNERSTONE_TOKEN, else this distribution's conf/api-token).")
+    String token;
+
+    @Option(names = "--id", paramLabel = "ID", description = "With --cluster: the job's id and run folder name.")
+    String id;
+
+    @Option(names = "--wait", description = "With --cluster: print progress until the job ends; exit 0 when it "
+            + "completed, 1 when it failed or stopped.")
+    boolean await;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec cmd;
+
+    /** Submits to a cluster through one of its nodes' API. */
+    private int submitToCluster(Home home) throws Exception {
+        if (resume != null || out != null) {
+            throw new CommandLine.ParameterException(cmd.commandLine(), "--cluster takes a spec: no --resume or "
+                    + "--out with it (the run folder goes to the cluster's checkpoint folder)");
+        }
+        Map<String, Object> spec = specFile == null ? SpecLoader.defaults(home) : SpecLoader.read(specFile);
+        SpecLoader.applySets(spec, sets);
+        SpecLoader.resolvePaths(spec, Path.of("").toAbsolutePath());
+        SpecLoader.section(spec, "cluster");
+        NodeClient node = NodeClient.locate(home, cluster, token);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("spec", spec);
+        if (id != null) {
+            body.put("id", id);
+        }
+        var r = node.post("/jobs", body);
+        PrintWriter o = cmd.commandLine().getOut();
+        String jobId = r.path("id").asText();
+        o.println(jobId);
+        o.flush();
+        return await ? JobsCommand.follow(node, jobId, o) : 0;
+    }
 
     @Override
     public Integer call() throws Exception {
         Home home = Home.fromSystemProperty();
+        if (cluster != null) {
+            return submitToCluster(home);
+        }
+        if (await || id != null || token != null) {
+            throw new CommandLine.ParameterException(cmd.commandLine(), "--wait, --id and --token go with --cluster");
+        }
         PrintWriter err = cmd.commandLine().getErr();
         Map<String, Object> request = new LinkedHashMap<>();
         Map<String, Object> spec = null;
@@ -61,6 +111,10 @@ final class TrainCommand implements Callable<Integer> {
             spec = specFile == null ? SpecLoader.defaults(home) : SpecLoader.read(specFile);
             SpecLoader.applySets(spec, sets);
             SpecLoader.resolvePaths(spec, cwd);
+            if (spec.containsKey("cluster")) {
+                throw new CliException("cluster: the spec has a cluster section; submit it to a running cluster "
+                        + "with --cluster HOST:PORT (a node's API), or drop the section to train in this process");
+            }
             Path runDir = out != null ? out.toAbsolutePath().normalize()
                     : home.root().resolve("runs").resolve(runId(spec));
             request.put("command", "train");

@@ -45,6 +45,8 @@ public final class ClusterActivator implements BundleActivator {
     private BundleListener bundleListener;
     private Thread starter;
     private volatile ClusterRuntime runtime;
+    private volatile ClusterJobs jobs;
+    private ServiceTracker<Function, Function> jobService;
     private volatile boolean stopping;
 
     @Override
@@ -93,6 +95,13 @@ public final class ClusterActivator implements BundleActivator {
             }
         };
         ctx.addBundleListener(bundleListener);
+        try {
+            jobService = new ServiceTracker<>(ctx, ctx.createFilter("(&(objectClass=" + Function.class.getName()
+                    + ")(cornerstone.service=jobs))"), null);
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        jobService.open();
         ClusterSettings s = settings;
         starter = new Thread(() -> startRuntime(s), "cornerstone-cluster-start");
         starter.setDaemon(true);
@@ -129,8 +138,16 @@ public final class ClusterActivator implements BundleActivator {
             registrations.add(context.registerService(ClusterNode.class, r, props));
             registrations.add(context.registerService(Vertx.class, r.vertx(), props));
             registrations.add(context.registerService(HazelcastInstance.class, r.hazelcast(), props));
-            service.joined(r);
+            jobs = new ClusterJobs(r, this::jobService, context.getProperty("cluster.checkpoint.dir"),
+                    (s.heartbeatTimeoutSeconds() + 5) * 1000L);
+            service.joined(r, jobs);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Function<Map<String, Object>, Map<String, Object>> jobService() {
+        ServiceTracker<Function, Function> t = jobService;
+        return t == null ? null : (Function<Map<String, Object>, Map<String, Object>>) t.getService();
     }
 
     private void refresh() {
@@ -185,10 +202,19 @@ public final class ClusterActivator implements BundleActivator {
     @Override
     public void stop(BundleContext ctx) throws Exception {
         ClusterRuntime r;
+        ClusterJobs j;
         synchronized (this) {
             stopping = true;
             r = runtime;
             runtime = null;
+            j = jobs;
+            jobs = null;
+        }
+        if (j != null) {
+            j.close();
+        }
+        if (jobService != null) {
+            jobService.close();
         }
         if (bundleListener != null) {
             ctx.removeBundleListener(bundleListener);

@@ -19,6 +19,11 @@ import dev.cornerstone.cluster.NodeInfo;
  * {command: announce, api: URI}         records the node API's address in the registry
  * {command: collective, ...}            runs one rank of a collective check (see Diagnostics)
  * {command: tcp, ...}                   runs one rank of a plain TCP check (see Diagnostics)
+ * {command: job-submit, spec, id, runs, base}   submits a cluster job (see ClusterJobs)
+ * {command: job-list}                   every cluster job, brief
+ * {command: job-status, id}             one cluster job with its points and generations; {} when none,
+ *                                       null when this node is not in a cluster
+ * {command: job-stop, id, wait_ms}      stops it after a step every rank reaches; {} or null as above
  * </pre>
  *
  * Errors: {@link IllegalArgumentException} for a bad request, {@link IllegalStateException}
@@ -33,14 +38,16 @@ final class ClusterService implements Function<Map<String, Object>, Map<String, 
     private volatile String error;
     private volatile ClusterRuntime runtime;
     private volatile String api;
+    private volatile ClusterJobs jobs;
 
     ClusterService(ClusterSettings settings) {
         this.settings = settings;
         this.state = settings.enabled() ? State.STARTING : State.DISABLED;
     }
 
-    void joined(ClusterRuntime r) {
+    void joined(ClusterRuntime r, ClusterJobs j) {
         runtime = r;
+        jobs = j;
         if (api != null) {
             r.announceApi(api);
         }
@@ -54,6 +61,7 @@ final class ClusterService implements Function<Map<String, Object>, Map<String, 
 
     void stopped() {
         runtime = null;
+        jobs = null;
         state = settings.enabled() ? State.STOPPED : State.DISABLED;
     }
 
@@ -72,8 +80,42 @@ final class ClusterService implements Function<Map<String, Object>, Map<String, 
             }
             case "collective" -> new Diagnostics(joinedRuntime()).collective(request);
             case "tcp" -> new Diagnostics(joinedRuntime()).tcp(request);
+            case "job-submit" -> {
+                try {
+                    yield joinedJobs().submit(request);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e.getMessage(), e);
+                }
+            }
+            case "job-list" -> {
+                ClusterJobs j = jobs;
+                yield Map.of("jobs", j == null ? List.of() : j.list());
+            }
+            case "job-status" -> {
+                ClusterJobs j = jobs;
+                if (j == null) {
+                    yield null; // not in a cluster: the caller's own "no job" stands
+                }
+                Map<String, Object> st = j.status(Requests.string(request, "id"));
+                yield st == null ? Map.of() : st;
+            }
+            case "job-stop" -> {
+                ClusterJobs j = jobs;
+                try {
+                    if (j == null) {
+                        yield null;
+                    }
+                    Map<String, Object> st = j.stop(Requests.string(request, "id"),
+                            Requests.string(request, "reason", "stopped on request"),
+                            request.get("wait_ms") instanceof Number n ? n.longValue() : 0);
+                    yield st == null ? Map.of() : st;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while stopping a cluster job", e);
+                }
+            }
             default -> throw new IllegalArgumentException("unknown cluster command '" + command + "' (info, announce, "
-                    + "collective, tcp)");
+                    + "collective, tcp, job-submit, job-list, job-status, job-stop)");
         };
     }
 
@@ -83,6 +125,15 @@ final class ClusterService implements Function<Map<String, Object>, Map<String, 
             throw new IllegalStateException("this node is not in a cluster (" + describeState() + ")");
         }
         return r;
+    }
+
+    private ClusterJobs joinedJobs() {
+        joinedRuntime();
+        ClusterJobs j = jobs;
+        if (j == null) {
+            throw new IllegalStateException("this node is still starting its cluster jobs");
+        }
+        return j;
     }
 
     private String describeState() {

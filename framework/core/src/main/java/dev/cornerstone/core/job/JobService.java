@@ -139,6 +139,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
                 case "move" -> nodeJobs.move(id(request), pick(backends, String.valueOf(request.get("backend")),
                         "backend.name"));
                 case "watch" -> watch(request);
+                case "providers" -> providersFor(request);
                 default -> throw new IllegalArgumentException("unknown job command '" + command + "'");
             };
         } catch (IOException e) {
@@ -170,6 +171,21 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
         Path out = Path.of((String) request.get("out"));
         TrainingRun run = TrainingRun.create(spec, out, Path.of((String) request.get("base")), p, bundleVersions());
         return nodeJobs.start(out.getFileName().toString(), run);
+    }
+
+    /**
+     * For bundles in this container that run training themselves (the cluster's ranks):
+     * {@code spec} (a spec without a {@code cluster} section) answers {@code providers} (a
+     * {@link TrainingRun.Providers}, its backend resolved from {@code auto}), {@code spec} (the
+     * {@link TrainSpec}) and {@code bundles} (symbolic name to version). Not for the launcher:
+     * the answer holds container types.
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> providersFor(Map<String, Object> request) {
+        TrainSpec spec = TrainSpec.from((Map<String, Object>) request.get("spec"));
+        TrainingRun.Providers p = providers(spec);
+        spec.backend().put("name", p.backend().name());
+        return Map.of("providers", p, "spec", spec, "bundles", bundleVersions());
     }
 
     /** {@code listener}: a {@code Consumer<Map>} called with every job event; answers {@code close}, a Runnable that ends it. */

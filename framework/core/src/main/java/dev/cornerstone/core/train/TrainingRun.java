@@ -353,7 +353,8 @@ public final class TrainingRun implements AutoCloseable {
         synchronized (this) {
             running = true;
         }
-        try (BufferedWriter metrics = Files.newBufferedWriter(runDir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
+        try (BufferedWriter metrics = !writer ? new BufferedWriter(java.io.Writer.nullWriter())
+                : Files.newBufferedWriter(runDir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             while (!trainer.done()) {
                 MoveRequest move;
@@ -372,6 +373,7 @@ public final class TrainingRun implements AutoCloseable {
                     break;
                 }
                 Trainer.StepResult r = trainer.trainStep();
+                checkFence();
                 peakLive = Math.max(peakLive, providers.backend().liveBytes());
                 if (r.step() > 1) { // the first step includes warm-up (JIT, allocation): not a rate
                     rates.add(r.tokensPerSecond());
@@ -394,6 +396,9 @@ public final class TrainingRun implements AutoCloseable {
                     m.put("elapsed_s", Math.round(elapsed * 1000) / 1000.0);
                     m.put("param_bytes", trainer.parameterBytes());
                     m.put("optimizer_state_bytes", trainer.optimizerStateBytes());
+                    if (lineExtras != null) {
+                        m.putAll(lineExtras.apply(r.step()));
+                    }
                     metrics.write(Json.write(m, false));
                     metrics.newLine();
                     metrics.flush();
@@ -452,11 +457,21 @@ public final class TrainingRun implements AutoCloseable {
             summary.put("backend_moves", ms);
         }
         summary.put("elapsed_s", Math.round((elapsedBefore + (System.nanoTime() - t0) / 1e9) * 1000) / 1000.0);
-        Files.writeString(runDir.resolve("summary.json"), Json.write(summary, true));
+        if (writer) {
+            Files.writeString(runDir.resolve("summary.json"), Json.write(summary, true));
+        }
         return summary;
     }
 
     private Path checkpoint(double elapsed) throws IOException {
+        checkFence();
+        // the whole optimizer state under single-process names: with ZeRO-1 a gather from every
+        // rank, so every rank takes part, and only the writer saves
+        SequencedMap<String, dev.cornerstone.core.checkpoint.SafeTensors.Entry> optimizerState =
+                trainer.fullOptimizerState();
+        if (!writer) {
+            return null;
+        }
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("step", trainer.step());
         state.put("data_position", trainer.data().position());
@@ -466,9 +481,8 @@ public final class TrainingRun implements AutoCloseable {
         state.put("elapsed_s", elapsed);
         state.put("spec", spec.toMap());
         state.put("bundles", bundleVersions);
-        // the whole optimizer state under single-process names (gathered from the ranks with ZeRO-1)
         return Checkpoints.saveHost(runDir.resolve("checkpoints"), trainer.step(), model.parameters(),
-                trainer.fullOptimizerState(), state);
+                optimizerState, state);
     }
 
     static double median(List<Double> xs) {
@@ -485,5 +499,103 @@ public final class TrainingRun implements AutoCloseable {
         trainer.close();
         optimizer.close();
         model.close();
+    }
+
+    // ---- one rank of a distributed run (cluster jobs) ------------------------------------------
+
+    /** Whether this process writes the run folder (metrics, checkpoints, summary); false for ranks other than 0. */
+    private boolean writer = true;
+    /** Asked after every step and before every checkpoint: null to go on, else why this rank must not advance. */
+    private java.util.function.Supplier<String> fence;
+    /** Keys added to every metrics line, by step (a cluster job's generation and world, re-run steps). */
+    private java.util.function.IntFunction<Map<String, Object>> lineExtras;
+
+    /**
+     * One rank of a run whose folder {@code runDir} rank 0 writes and the others only read.
+     * With {@code checkpoint} null it starts from step 0 (the writer then writes spec.json and
+     * tokenizer.json and clears metrics.jsonl); otherwise it loads that checkpoint (parameters,
+     * optimizer state, step, data position), and the writer cuts metrics.jsonl back to its step.
+     * The checkpoint holds the whole model and optimizer state and the global data position, so
+     * any number of ranks resumes it. A rank that is not the writer writes nothing.
+     */
+    public static TrainingRun forRank(TrainSpec spec, Path runDir, Path checkpoint, boolean writer, Path dataBaseDir,
+                                      Providers p, Map<String, String> bundleVersions) throws IOException {
+        Dataset ds = p.data().open(TrainSpec.providerKeys(spec.data()), dataBaseDir);
+        TrainingRun run = new TrainingRun(runDir, spec, p, ds, bundleVersions);
+        try {
+            run.writer = writer;
+            if (writer) {
+                Files.createDirectories(runDir);
+                Files.writeString(runDir.resolve("spec.json"), Json.write(spec.toMap(), true));
+                Files.writeString(runDir.resolve("tokenizer.json"), Json.write(ds.tokenizer().describe(), true));
+            }
+            if (checkpoint == null) {
+                if (writer) {
+                    Files.deleteIfExists(runDir.resolve("metrics.jsonl"));
+                }
+                return run;
+            }
+            Checkpoints.Loaded loaded = Checkpoints.load(checkpoint);
+            Checkpoints.toDevice(loaded.model().tensors(), run.model.parameters(),
+                    checkpoint.resolve("model.safetensors").toString());
+            // written into the optimizer at its first use, once the trainer knows which parameters it holds (ZeRO-1)
+            run.trainer.restoreOptimizerState(loaded.optimizer().tensors(),
+                    checkpoint.resolve("optimizer.safetensors").toString());
+            run.trainer.restore(loaded.step(), ((Number) loaded.trainer().get("data_position")).longValue());
+            run.elapsedBefore = ((Number) loaded.trainer().getOrDefault("elapsed_s", 0.0)).doubleValue();
+            if (writer) {
+                run.truncateMetrics(loaded.step());
+            }
+            return run;
+        } catch (IOException | RuntimeException e) {
+            run.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Fencing and metrics of one rank of a distributed run (call before {@link #run}):
+     * {@code fence} is asked after every step and before every checkpoint, and when it answers
+     * a reason the run fails with it, before writing anything; {@code lineExtras} adds keys to
+     * the metrics line of a step.
+     */
+    public void distribute(java.util.function.Supplier<String> fence,
+                           java.util.function.IntFunction<Map<String, Object>> lineExtras) {
+        this.fence = fence;
+        this.lineExtras = lineExtras;
+    }
+
+    /** The highest step logged in metrics.jsonl of {@code runDir}, 0 when none (for re-run steps after a resume). */
+    public static int lastLoggedStep(Path runDir) throws IOException {
+        Path f = runDir.resolve("metrics.jsonl");
+        int last = 0;
+        if (!Files.exists(f)) {
+            return 0;
+        }
+        for (String line : Files.readAllLines(f)) {
+            try {
+                if (!line.isBlank() && Json.read(line, f.toString()) instanceof Map<?, ?> m
+                        && m.get("step") instanceof Number n) {
+                    last = Math.max(last, n.intValue());
+                }
+            } catch (IllegalArgumentException e) {
+                break;
+            }
+        }
+        return last;
+    }
+
+    private void checkFence() {
+        String why = fence == null ? null : fence.get();
+        if (why != null) {
+            throw new FencedException(why);
+        }
+    }
+
+    /** This rank may not advance the run any more (its generation was replaced, or its side lost the quorum). */
+    public static final class FencedException extends IllegalStateException {
+        public FencedException(String message) {
+            super(message);
+        }
     }
 }
