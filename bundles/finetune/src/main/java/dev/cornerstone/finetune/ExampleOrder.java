@@ -2,6 +2,8 @@ package dev.cornerstone.finetune;
 
 import java.util.SplittableRandom;
 
+import dev.cornerstone.core.random.Seeds;
+
 /**
  * Which texts make batch k: the training texts are walked epoch by epoch, each epoch in its own
  * order, shuffled from the seed and the epoch number (Fisher-Yates); batch k holds texts
@@ -41,7 +43,7 @@ final class ExampleOrder {
             for (int i = 0; i < n; i++) {
                 o[i] = i;
             }
-            SplittableRandom r = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (e + 1)));
+            SplittableRandom r = new SplittableRandom(Seeds.derive(seed, e));
             for (int i = n - 1; i > 0; i--) {
                 int j = r.nextInt(i + 1);
                 int t = o[i];

@@ -11,6 +11,7 @@ import dev.cornerstone.api.tensor.Tensor;
 import dev.cornerstone.core.autograd.GradStore;
 import dev.cornerstone.core.autograd.Graph;
 import dev.cornerstone.core.autograd.Tape;
+import dev.cornerstone.core.random.Seeds;
 import dev.cornerstone.core.train.LrSchedule;
 
 /**
@@ -80,7 +81,7 @@ final class FineTuner implements AutoCloseable {
         float loss;
         long tokens;
         try (TextSet.Batch batch = train.batch(be, order.batch(step), cfg.pooling()); Tape tape = new Tape(be)) {
-            Graph g = new Graph(be, tape, grads, true, cfg.seed() * 1_000_003L + (long) s * 131L);
+            Graph g = new Graph(be, tape, grads, true, Seeds.derive(cfg.seed(), s));
             Var l = g.crossEntropy(classifier.logits(g, batch.ids(), batch.weights()), batch.labels());
             tape.backward(l, 1f);
             loss = Graph.scalar(l);
