@@ -50,7 +50,9 @@ public final class ClusterBench {
         Path tmp = Files.createTempDirectory("cluster-bench");
         Distribution dist = Distribution.copyInto(tmp);
         String cluster = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        Map<String, String> env = Map.of("JAVA_OPTS", "-Xmx" + heap);
+        // CLUSTER_BENCH_JAVA_OPTS: more options for every node JVM (a profiler, for example).
+        Map<String, String> env = Map.of("JAVA_OPTS", ("-Xmx" + heap + " "
+                + System.getenv().getOrDefault("CLUSTER_BENCH_JAVA_OPTS", "")).trim());
         List<NodeProcess> nodes = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         try {
