@@ -35,13 +35,21 @@ final class NodeProcess implements AutoCloseable {
     /** The web console's address, such as http://127.0.0.1:PORT/; null when no console runs. */
     URI console;
     String token;
+    /**
+     * The command prefix that runs a program beside the node (such as {@code ip netns exec NS}
+     * for a node in a network namespace of its own); empty when the node is reachable from here.
+     * With a prefix, {@link #get} and {@link #post} go through {@code curl} run under it.
+     */
+    final List<String> prefix;
 
-    private NodeProcess(Distribution dist, Path dataDir, Process process, Path consoleLog, long startNanos) {
+    private NodeProcess(Distribution dist, Path dataDir, Process process, Path consoleLog, long startNanos,
+                        List<String> prefix) {
         this.dist = dist;
         this.dataDir = dataDir;
         this.process = process;
         this.consoleLog = consoleLog;
         this.startNanos = startNanos;
+        this.prefix = List.copyOf(prefix);
     }
 
     /** Starts a node on any free port with its own data folder; returns when its API answers. */
@@ -52,15 +60,29 @@ final class NodeProcess implements AutoCloseable {
     /** As {@link #start(Distribution, Path)}, with more {@code node} options and environment (JAVA_OPTS). */
     static NodeProcess start(Distribution dist, Path dataDir, List<String> nodeArgs, java.util.Map<String, String> env)
             throws Exception {
+        return start(dist, dataDir, nodeArgs, env, List.of());
+    }
+
+    /**
+     * As {@link #start(Distribution, Path, List, java.util.Map)}, the command run under
+     * {@code prefix} (such as {@code ip netns exec NS}, which execs it: the process is the node's JVM).
+     */
+    static NodeProcess start(Distribution dist, Path dataDir, List<String> nodeArgs, java.util.Map<String, String> env,
+                             List<String> prefix) throws Exception {
         Files.createDirectories(dataDir);
         Path console = dataDir.resolve("console.txt");
         List<String> args = new ArrayList<>(List.of("node", "--port", "0", "--data", dataDir.toString()));
         args.addAll(nodeArgs);
         ProcessBuilder pb = dist.command(args).directory(dataDir.toFile()).redirectErrorStream(true)
                 .redirectOutput(console.toFile());
+        if (!prefix.isEmpty()) {
+            List<String> cmd = new ArrayList<>(prefix);
+            cmd.addAll(pb.command());
+            pb.command(cmd);
+        }
         pb.environment().putAll(env);
         long t0 = System.nanoTime();
-        NodeProcess node = new NodeProcess(dist, dataDir, pb.start(), console, t0);
+        NodeProcess node = new NodeProcess(dist, dataDir, pb.start(), console, t0, prefix);
         node.awaitReady(Duration.ofSeconds(90));
         return node;
     }
@@ -114,6 +136,13 @@ final class NodeProcess implements AutoCloseable {
     }
 
     JsonNode get(String path) throws IOException, InterruptedException {
+        if (!prefix.isEmpty()) {
+            String[] r = curl("GET", path, null, Duration.ofSeconds(60));
+            if (!r[0].equals("200")) {
+                throw new IOException("GET " + path + " -> " + r[0] + " " + r[1]);
+            }
+            return JSON.readTree(r[1]);
+        }
         HttpResponse<String> r = request("GET", path, HttpRequest.BodyPublishers.noBody(), token);
         if (r.statusCode() != 200) {
             throw new IOException("GET " + path + " -> " + r.statusCode() + " " + r.body());
@@ -123,6 +152,13 @@ final class NodeProcess implements AutoCloseable {
 
     /** POSTs a JSON body; the answer of any status as JSON, with the status under "httpStatus". */
     JsonNode post(String path, Object body, Duration timeout) throws IOException, InterruptedException {
+        if (!prefix.isEmpty()) {
+            String[] r = curl("POST", path, JSON.writeValueAsBytes(body), timeout);
+            com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode)
+                    JSON.readTree(r[1]);
+            n.put("httpStatus", Integer.parseInt(r[0]));
+            return n;
+        }
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(timeout)
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
@@ -131,6 +167,39 @@ final class NodeProcess implements AutoCloseable {
                 JSON.readTree(r.body());
         n.put("httpStatus", r.statusCode());
         return n;
+    }
+
+    /**
+     * One request through {@code curl} run under {@link #prefix}: {status, body}. A status of
+     * "000" (curl could not connect) is an IOException, as from the HTTP client.
+     */
+    private String[] curl(String method, String path, byte[] body, Duration timeout)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of("curl", "-sS", "-m", String.valueOf(Math.max(1, timeout.toSeconds())), "-X", method,
+                "-H", "Authorization: Bearer " + token, "-o", "-", "-w", "\n%{http_code}"));
+        if (body != null) {
+            cmd.addAll(List.of("-H", "Content-Type: application/json", "--data-binary", "@-"));
+        }
+        cmd.add(api + path);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            if (body != null) {
+                in.write(body);
+            }
+        }
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeout.toSeconds() + 10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(method + " " + path + ": curl did not finish");
+        }
+        String text = new String(out, StandardCharsets.UTF_8);
+        int nl = text.lastIndexOf('\n');
+        String status = nl < 0 ? text.trim() : text.substring(nl + 1).trim();
+        if (p.exitValue() != 0 || status.equals("000")) {
+            throw new IOException(method + " " + path + ": curl exited " + p.exitValue() + ": " + text);
+        }
+        return new String[] {status, nl < 0 ? "" : text.substring(0, nl)};
     }
 
     /** SIGKILL, as a crash: no shutdown hook runs. */

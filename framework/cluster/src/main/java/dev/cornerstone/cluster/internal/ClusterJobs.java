@@ -42,9 +42,13 @@ import dev.cornerstone.core.train.TrainingRun;
  * world        node ids, rank r on world[r]
  * generation   1 at submit; +1 each time the ring is re-formed
  * step, steps, train_loss, val_loss, checkpoint, checkpoint_step, run (the run folder)
- * points       every logged step (for --wait and status), generations (each re-formed ring and why)
+ * generations  each re-formed ring and why
  * stop_after, ring_failed, error, note, summary
  * </pre>
+ *
+ * Every logged step (a point: step, losses, lr, generation, ...) is an entry of its own in the
+ * map {@code cornerstone.job.points}, key {@code JOB#STEP}, so that rank 0's report of a step
+ * costs the same at step 10 as at step 100,000; {@link #status} lists them again.
  *
  * The node that takes a submit checks it, picks the first world and writes the entry; every
  * node then runs the rank the entry gives it ({@link RankRunner}); the oldest member
@@ -57,15 +61,17 @@ public final class ClusterJobs implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger("dev.cornerstone.cluster.jobs");
 
-    static final String JOBS_MAP = "cornerstone.jobs";
+    static final String JOBS_MAP = HazelcastConfigs.JOBS_MAP;
     /** States in which a job's ranks run or are about to. */
     static final Set<String> ACTIVE = Set.of("running", "stopping", "recovering");
+    /** {@link #status} lists at most the last this many logged steps. */
     static final int MAX_POINTS = 10_000;
     /** A job whose ring had to be re-formed this many times fails instead. */
     static final int MAX_GENERATIONS = 20;
 
     private final ClusterNode node;
     private final IMap<String, String> jobs;
+    private final IMap<String, String> points;
     private final Supplier<Function<Map<String, Object>, Map<String, Object>>> jobService;
     private final String checkpointDir;
     private final Map<String, RankRunner> ranks = new ConcurrentHashMap<>();
@@ -88,6 +94,7 @@ public final class ClusterJobs implements AutoCloseable {
         this.node = node;
         this.ringFailureGraceMillis = ringFailureGraceMillis;
         this.jobs = node.hazelcast().getMap(JOBS_MAP);
+        this.points = node.hazelcast().getMap(HazelcastConfigs.POINTS_MAP);
         this.jobService = jobService;
         this.checkpointDir = checkpointDir == null || checkpointDir.isBlank() ? null : checkpointDir;
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -159,6 +166,84 @@ public final class ClusterJobs implements AutoCloseable {
                 throw new IllegalStateException("cluster job '" + id + "': too many concurrent updates");
             }
         }
+    }
+
+    static String pointKey(String id, int step) {
+        return id + "#" + step;
+    }
+
+    /**
+     * Records one logged step of a job (one map entry, whatever the run's length). Rank 0
+     * writes it before it reports the step into the job's entry, whose compare-and-set is the
+     * fence: a point of a generation that was replaced is never listed by {@link #status}.
+     */
+    void putPoint(String id, int step, Map<String, Object> point) {
+        points.set(pointKey(id, step), Json.write(point, false));
+    }
+
+    /**
+     * Rank 0's report of a step: its point (null when the step was not logged) into the points
+     * map, then {@code step} and {@code fields} into the job's entry under a compare-and-set
+     * that holds only while the entry is at {@code generation}. Both writes are of one step's
+     * size, whatever the run's length. False when another generation replaced this one (the
+     * fence: the rank must stop; its point is never listed).
+     */
+    boolean reportStep(String id, long generation, int step, Map<String, Object> point, Map<String, Object> fields) {
+        if (point != null) {
+            putPoint(id, step, point);
+        }
+        Map<String, Object> left = update(id, st -> {
+            if (generation(st) != generation) {
+                return null;
+            }
+            st.put("step", step);
+            st.putAll(fields);
+            return st;
+        });
+        return left != null && generation(left) == generation;
+    }
+
+    /**
+     * The job's logged steps, in order: for each step up to the entry's {@code step}, the
+     * point written by the generation that trained it last (the last generation resumed from
+     * an earlier step); points of replaced generations and of steps not reported yet are left out.
+     */
+    @SuppressWarnings("unchecked")
+    List<Object> points(String id, Map<String, Object> st) {
+        int last = step(st);
+        int logEvery = 1;
+        if (st.get("spec") instanceof Map<?, ?> spec && spec.get("train") instanceof Map<?, ?> train
+                && train.get("log_every") instanceof Number n && n.intValue() > 0) {
+            logEvery = n.intValue();
+        }
+        int first = (int) Math.max(1, last - (long) MAX_POINTS * logEvery + 1);
+        List<Map<String, Object>> gens = new ArrayList<>();
+        for (Object g : (List<Object>) st.getOrDefault("generations", List.of())) {
+            gens.add((Map<String, Object>) g);
+        }
+        Set<String> keys = new LinkedHashSet<>();
+        for (int s = first; s <= last; s++) {
+            keys.add(pointKey(id, s));
+        }
+        Map<String, String> found = keys.isEmpty() ? Map.of() : points.getAll(keys);
+        List<Object> out = new ArrayList<>();
+        for (int s = first; s <= last; s++) {
+            String json = found.get(pointKey(id, s));
+            if (json == null) {
+                continue;
+            }
+            Map<String, Object> p = parse(json, id + " step " + s);
+            long by = 1;
+            for (Map<String, Object> g : gens) {
+                if (((Number) g.get("from_step")).intValue() < s) {
+                    by = ((Number) g.get("generation")).longValue();
+                }
+            }
+            if (p.get("generation") instanceof Number pg && pg.longValue() == by) {
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     static long generation(Map<String, Object> st) {
@@ -259,7 +344,6 @@ public final class ClusterJobs implements AutoCloseable {
         st.put("base", Requests.string(request, "base"));
         st.put("submitted_by", node.nodeId());
         st.put("submitted_ms", System.currentTimeMillis());
-        st.put("points", List.of());
         st.put("generations", List.of(generationEvent(1, world, 0, "submitted")));
         if (jobs.putIfAbsent(id, Json.write(st, false)) != null) {
             throw new IllegalArgumentException("a cluster job named '" + id + "' exists already");
@@ -309,7 +393,7 @@ public final class ClusterJobs implements AutoCloseable {
             return null;
         }
         Map<String, Object> m = brief(st);
-        m.put("points", st.getOrDefault("points", List.of()));
+        m.put("points", points(id, st));
         m.put("generations", st.getOrDefault("generations", List.of()));
         m.put("moves", List.of());
         if (st.get("summary") != null) {
@@ -555,10 +639,6 @@ public final class ClusterJobs implements AutoCloseable {
             s.put("step", from);
             s.remove("ring_failed");
             s.remove("note");
-            @SuppressWarnings("unchecked")
-            List<Object> points = new ArrayList<>((List<Object>) s.getOrDefault("points", List.of()));
-            points.removeIf(p -> p instanceof Map<?, ?> pm && ((Number) pm.get("step")).intValue() > from);
-            s.put("points", points);
             @SuppressWarnings("unchecked")
             List<Object> gens = new ArrayList<>((List<Object>) s.getOrDefault("generations", List.of()));
             gens.add(generationEvent(g + 1, next, from, reason));

@@ -26,11 +26,13 @@ import dev.cornerstone.cluster.collective.CollectiveOptions;
  * @param eventBusPort     event-bus server port; 0 is any free port
  * @param joinWaitSeconds  Hazelcast's wait before joining
  * @param heartbeatTimeoutSeconds a member silent this long is removed
+ * @param mergeDelaySeconds how often the oldest member of each side of a split looks for the other side
+ *                         (and first this long after start): the halves of a healed split merge within it
  * @param collective       defaults of communicators
  */
 public record ClusterSettings(boolean enabled, String name, List<String> members, boolean joinRequested,
                               List<String> interfaces, int port, int portCount, int eventBusPort, int joinWaitSeconds,
-                              int heartbeatTimeoutSeconds, CollectiveOptions collective) {
+                              int heartbeatTimeoutSeconds, int mergeDelaySeconds, CollectiveOptions collective) {
 
     static final String SOURCE = "conf/cornerstone.properties";
 
@@ -56,6 +58,7 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
         int eventBusPort = integer(property, "cluster.eventbus.port", 0, 0, 65535);
         int joinWait = integer(property, "cluster.join.wait.seconds", 2, 0, 300);
         int heartbeat = integer(property, "cluster.heartbeat.timeout.seconds", 15, 2, 3600);
+        int merge = integer(property, "cluster.merge.delay.seconds", 120, 1, 3600);
         int timeout = integer(property, "cluster.collective.timeout.seconds", 60, 1, 86_400);
         int connect = integer(property, "cluster.collective.connect.timeout.seconds", 60, 1, 86_400);
         int chunk = integer(property, "cluster.collective.chunk.bytes", CollectiveOptions.DEFAULTS.chunkBytes(), 4,
@@ -74,7 +77,7 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
         CollectiveOptions collective = new CollectiveOptions(Duration.ofSeconds(timeout), Duration.ofSeconds(connect),
                 chunk, 0, t);
         return new ClusterSettings(enabled, name, members, join != null, interfaces, port, portCount, eventBusPort,
-                joinWait, heartbeat, collective);
+                joinWait, heartbeat, merge, collective);
     }
 
     /** Checks {@code HOST} / {@code HOST:PORT} entries (Hazelcast rejects port ranges when interfaces are on). */

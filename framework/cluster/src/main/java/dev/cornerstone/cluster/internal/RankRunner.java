@@ -258,33 +258,17 @@ final class RankRunner {
                     point.put("rerun", true);
                 }
             }
-            Map<String, Object> pt = point;
-            Map<String, Object> left = jobs.update(job, st -> {
-                if (ClusterJobs.generation(st) != generation) {
-                    return null;
-                }
-                st.put("step", s.step());
-                st.put("train_loss", (double) s.trainLoss());
-                if (!Float.isNaN(s.valLoss())) {
-                    st.put("val_loss", (double) s.valLoss());
-                }
-                st.put("tokens_per_sec", Math.round(s.tokensPerSecond() * 10) / 10.0);
-                if (p.checkpoint() != null) {
-                    st.put("checkpoint", p.checkpoint().toString());
-                    st.put("checkpoint_step", s.step());
-                }
-                if (pt != null) {
-                    @SuppressWarnings("unchecked")
-                    List<Object> points = new ArrayList<>((List<Object>) st.getOrDefault("points", List.of()));
-                    points.add(pt);
-                    if (points.size() > ClusterJobs.MAX_POINTS) {
-                        points.removeFirst();
-                    }
-                    st.put("points", points);
-                }
-                return st;
-            });
-            if (left == null || ClusterJobs.generation(left) != generation) {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("train_loss", (double) s.trainLoss());
+            if (!Float.isNaN(s.valLoss())) {
+                fields.put("val_loss", (double) s.valLoss());
+            }
+            fields.put("tokens_per_sec", Math.round(s.tokensPerSecond() * 10) / 10.0);
+            if (p.checkpoint() != null) {
+                fields.put("checkpoint", p.checkpoint().toString());
+                fields.put("checkpoint_step", s.step());
+            }
+            if (!jobs.reportStep(job, generation, s.step(), point, fields)) {
                 throw new TrainingRun.FencedException("generation " + generation + " of cluster job '" + job
                         + "' was replaced while it reported step " + s.step());
             }
