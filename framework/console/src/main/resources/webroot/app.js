@@ -443,6 +443,9 @@
     }
     show(
       h('div', {class: 'card'}, h('h2', {text: 'Jobs'}), h('div', {id: 'jobs'}, h('p', {class: 'muted', text: 'Loading...'}))),
+      h('div', {class: 'card', id: 'cluster-jobs-card', hidden: true}, h('h2', {text: 'Cluster jobs'}),
+        h('p', {class: 'muted', text: 'Jobs whose ranks run on several nodes of the cluster (one rank per node).'}),
+        h('div', {id: 'cluster-jobs'})),
       h('div', {class: 'card'}, h('h2', {text: 'New training job'}),
         h('div', {class: 'tabs'}, tabForm, tabSpec),
         h('label', {}, 'Job id (optional)', idInput, h('div', {class: 'field-error', 'data-error-for': 'id'})),
@@ -503,6 +506,8 @@
     const data = await api('GET', '/api/jobs');
     const host = document.getElementById('jobs');
     if (!host || S.route !== 'jobs') return;
+    renderClusterJobs(data.jobs.filter(j => j.cluster), data.cluster_error);
+    data.jobs = data.jobs.filter(j => !j.cluster);
     if (!data.jobs.length) {
       host.replaceChildren(h('p', {class: 'muted', text: 'No jobs on this node yet.'}));
       return;
@@ -518,6 +523,44 @@
       h('td', {class: 'train-loss', text: num(j.train_loss, 4)}),
       h('td', {text: num(j.val_loss, 4)}),
       h('td', {class: 'tps', text: num(j.tokens_per_sec, 0)}))))));
+  }
+
+  /** The cluster's jobs (state, step, world, generation, losses), each with a stop button while it runs. */
+  function renderClusterJobs(jobs, error) {
+    const card = document.getElementById('cluster-jobs-card');
+    const host = document.getElementById('cluster-jobs');
+    if (!card || !host) return;
+    card.hidden = !jobs.length && !error;
+    const active = s => s === 'running' || s === 'stopping' || s === 'recovering';
+    host.replaceChildren(...[
+      error ? h('p', {class: 'error', text: 'The cluster could not list its jobs: ' + error}) : null,
+      jobs.length ? h('table', {id: 'cluster-job-table'},
+        h('thead', {}, h('tr', {}, ['Job', 'State', 'Step', 'World', 'Generation', 'Strategy', 'Train loss', 'Val loss', '']
+          .map(t => h('th', {text: t})))),
+        h('tbody', {}, jobs.slice().reverse().map(j => h('tr', {class: 'clickable', 'data-job': j.id,
+          onclick: () => { location.hash = '#/jobs/' + encodeURIComponent(j.id); }},
+        h('td', {}, h('a', {href: '#/jobs/' + encodeURIComponent(j.id), text: j.id})),
+        h('td', {}, h('span', {class: 'badge ' + j.state, text: j.state})),
+        h('td', {class: 'step', text: j.step + ' / ' + j.steps}),
+        h('td', {class: 'world', title: (j.world || []).join(', '),
+          text: (j.world || []).length + ' node' + ((j.world || []).length === 1 ? '' : 's') + ': '
+            + (j.world || []).map(n => String(n).slice(0, 8)).join(', ')}),
+        h('td', {class: 'generation', text: String(j.generation)}),
+        h('td', {text: j.strategy || ''}),
+        h('td', {class: 'train-loss', text: num(j.train_loss, 4)}),
+        h('td', {text: num(j.val_loss, 4)}),
+        h('td', {}, active(j.state) ? h('button', {type: 'button', class: 'danger stop-cluster-job', onclick: async ev => {
+          ev.stopPropagation();
+          ev.target.disabled = true;
+          try {
+            const r = await api('POST', '/api/jobs/' + encodeURIComponent(j.id) + '/stop?wait=60');
+            flash('Cluster job ' + j.id + ' is ' + r.state + ' after step ' + r.step, true);
+          } catch (e) {
+            flash('Stop failed: ' + e.message);
+          } finally {
+            loadJobs().catch(() => {});
+          }
+        }}, 'Stop') : null))))) : null].filter(Boolean));
   }
 
   // ---------------------------------------------------------------- one job
@@ -632,10 +675,12 @@
           h('dt', {text: 'Step'}), h('dd', {}, h('span', {id: 'job-step', text: st.step + ' / ' + st.steps}), ' ',
             h('span', {class: 'progress'}, h('span', {id: 'job-progress', style: 'width:' + (100 * st.step / st.steps).toFixed(1) + '%'}))),
           h('dt', {text: 'Backend'}), h('dd', {}, h('b', {id: 'job-backend', text: st.backend}), ' ', h('span', {class: 'muted', id: 'job-device', text: st.device || ''})),
+          st.cluster ? [h('dt', {text: 'Cluster job'}), h('dd', {id: 'job-cluster', text: (st.strategy || '') + ', generation '
+            + st.generation + ', ' + (st.world || []).length + ' rank(s) on ' + (st.world || []).join(', ')})] : null,
           h('dt', {text: 'Train loss'}), h('dd', {id: 'job-loss', text: num(st.train_loss, 4)}),
           h('dt', {text: 'Validation loss'}), h('dd', {id: 'job-val-loss', text: num(st.val_loss, 4)}),
           h('dt', {text: 'Tokens/s'}), h('dd', {id: 'job-tps', text: num(st.tokens_per_sec, 0)}),
-          h('dt', {text: 'Parameters'}), h('dd', {text: st.parameters}),
+          st.cluster ? null : [h('dt', {text: 'Parameters'}), h('dd', {text: st.parameters})],
           h('dt', {text: 'Run folder'}), h('dd', {text: st.run}),
           st.error ? [h('dt', {text: 'Error'}), h('dd', {class: 'error', text: st.error})] : null,
           h('dt', {text: 'Stopped because'}), h('dd', {id: 'job-stop-reason', text: st.stop_reason || '–'})),
@@ -653,8 +698,8 @@
               ev.target.disabled = false;
             }
           }}, 'Stop'),
-          h('span', {class: 'muted', text: 'Move to'}), backendSelect,
-          h('button', {type: 'button', id: 'move-job', onclick: async ev => {
+          st.cluster ? null : h('span', {class: 'muted', text: 'Move to'}), st.cluster ? null : backendSelect,
+          st.cluster ? null : h('button', {type: 'button', id: 'move-job', onclick: async ev => {
             ev.target.disabled = true;
             try {
               const r = await api('POST', '/api/jobs/' + encodeURIComponent(id) + '/backend', {backend: backendSelect.value});
@@ -774,7 +819,7 @@
         tokens_per_sec: ev.tokens_per_sec, backend: ev.backend});
     } else if (ev.event === 'move') {
       refreshJob().catch(() => {});
-    } else if (ev.event === 'end' || ev.event === 'start') {
+    } else if (ev.event === 'end' || ev.event === 'start' || ev.event === 'state') {
       refreshJob().catch(() => {});
     }
   }

@@ -31,7 +31,9 @@ import org.openqa.selenium.By;
  * cluster has a name of its own. Two nodes form a cluster; a bundle deployed from the first
  * one's console to the whole cluster becomes ACTIVE on both; a third node joins, appears on
  * the page live and installs the bundle too; removing it from the repository uninstalls it
- * everywhere; a node that stops disappears from the page live. Screenshots
+ * everywhere; a node that stops disappears from the page live; a cluster job on the two nodes
+ * left is listed beside the node's jobs (world, generation, losses), charted live on its page and
+ * stopped from its row ({@code 14-cluster-job.png}, {@code 15-cluster-job-stopped.png}). Screenshots
  * {@code 09-cluster-two-nodes.png}, {@code 11-cluster-deploy.png},
  * {@code 11b-cluster-deploy-from-the-page.png}, {@code 12-cluster-node-joined.png}, {@code 13-cluster-bundles-three-nodes.png},
  * {@code 10-cluster-node-left.png}.
@@ -313,5 +315,66 @@ class ConsoleClusterIT {
                 sorted.get((int) Math.ceil(sorted.size() * 0.95) - 1), sorted.get(sorted.size() - 1));
         System.out.println("[console] " + line);
         Files.writeString(chromium.screenshots.resolve("console-cluster-metrics.txt"), line + "\n");
+    }
+
+    @Test
+    @Order(7)
+    void aClusterJobIsListedChartedLiveAndStoppedFromThePage() throws Exception {
+        // the two nodes left (first and third) run a data-parallel job, one rank each
+        Map<String, Object> spec = Map.of(
+                "model", Map.of("name", "gpt", "n_layer", 1, "n_head", 2, "n_embd", 32, "block_size", 32,
+                        "dropout", 0.0),
+                "optimizer", Map.of("name", "adamw", "lr", 1.0e-3),
+                "data", Map.of("name", "text", "path", first.dist.root.resolve("data/moby-dick.txt").toString(),
+                        "tokenizer", "char"),
+                "train", Map.of("batch_size", 4, "steps", 100_000, "eval_every", 0, "log_every", 1,
+                        "checkpoint_every", 0, "seed", 7),
+                "backend", Map.of("name", "cpu"),
+                "cluster", Map.of("nodes", 2, "strategy", "ddp"));
+        JsonNode submitted = first.post("/jobs", Map.of("spec", spec, "id", "cjob"), Duration.ofSeconds(60));
+        assertThat(submitted.path("httpStatus").asInt()).as(submitted.toString()).isBetween(200, 201);
+
+        // the page redraws the table at every pushed step: read and click through the DOM at once
+        chromium.driver.get(first.console.resolve("/#/jobs").toString());
+        String row = "#cluster-job-table tr[data-job='cjob']";
+        chromium.wait.until(d -> text(row + " .badge").equals("running"));
+        assertThat(text(row + " .world")).startsWith("2 nodes");
+        assertThat(text(row + " .generation")).isEqualTo("1");
+        chromium.wait.until(d -> !text(row + " .train-loss").equals("–") && !text(row + " .train-loss").isBlank());
+        assertThat(chromium.driver.findElements(By.cssSelector("#job-table tr[data-job='cjob']")))
+                .as("not among the node's own jobs").isEmpty();
+
+        // its page: the loss chart grows from pushed events, without a reload
+        chromium.js("document.querySelector(arguments[0]).click();", row + " a");
+        chromium.waitText("#job-cluster", "generation 1");
+        chromium.wait.until(d -> points() >= 2);
+        int drawn = points();
+        chromium.wait.until(d -> points() >= drawn + 3);
+        assertThat(chromium.driver.findElements(By.id("move-job"))).as("no backend move for a cluster job").isEmpty();
+        chromium.screenshot("14-cluster-job");
+
+        // stopped from the jobs view: every rank stops after the same step, with a checkpoint
+        chromium.driver.get(first.console.resolve("/#/jobs").toString());
+        chromium.wait.until(d -> !text(row + " .stop-cluster-job").isEmpty());
+        chromium.js("document.querySelector(arguments[0]).click();", row + " .stop-cluster-job");
+        chromium.wait.until(d -> text(row + " .badge").equals("stopped"));
+        assertThat(text(row + " .stop-cluster-job")).isEmpty();
+        chromium.screenshot("15-cluster-job-stopped");
+        JsonNode j = first.get("/jobs/cjob");
+        assertThat(j.path("state").asText()).isEqualTo("stopped");
+        assertThat(j.path("checkpoint_step").asInt()).isEqualTo(j.path("step").asInt());
+        assertThat(j.path("points").size()).isEqualTo(j.path("step").asInt());
+    }
+
+    /** The text of the first element {@code css} selects, "" when there is none (read in one step: the page redraws). */
+    static String text(String css) {
+        Object t = chromium.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", css);
+        return t == null ? "" : t.toString();
+    }
+
+    /** Points drawn in the job page's loss chart. */
+    static int points() {
+        Object n = chromium.js("const e = document.getElementById('chart-loss'); return e ? e.dataset.points : '0';");
+        return Integer.parseInt(String.valueOf(n));
     }
 }

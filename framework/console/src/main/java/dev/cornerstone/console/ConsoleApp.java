@@ -79,6 +79,10 @@ final class ConsoleApp {
         this.events = events;
     }
 
+    Jobs jobs() {
+        return jobs;
+    }
+
     ClusterView cluster() {
         return cluster;
     }

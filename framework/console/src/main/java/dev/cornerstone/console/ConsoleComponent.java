@@ -50,6 +50,7 @@ public final class ConsoleComponent {
     private BundleListener bundleListener;
     private ServiceTracker<Object, Runnable> jobWatch;
     private ServiceTracker<Object, Runnable> clusterWatch;
+    private ClusterJobFeed clusterJobs;
     private ServiceRegistration<?> registration;
     private String url;
 
@@ -120,6 +121,8 @@ public final class ConsoleComponent {
             ctx.addBundleListener(bundleListener);
             jobWatch = watchJobs(hub);
             clusterWatch = watchCluster(hub, app.cluster());
+            clusterJobs = new ClusterJobFeed(v, app.jobs(), hub);
+            clusterJobs.start();
             url = "http://" + urlHost(s.host()) + ":" + verticle.port() + "/";
             Dictionary<String, Object> props = new Hashtable<>();
             props.put("cornerstone.service", "console");
@@ -280,6 +283,10 @@ public final class ConsoleComponent {
         if (clusterWatch != null) {
             clusterWatch.close();
             clusterWatch = null;
+        }
+        if (clusterJobs != null) {
+            clusterJobs.stop();
+            clusterJobs = null;
         }
         if (vertx != null) {
             closeQuietly(vertx);

@@ -31,12 +31,75 @@ final class Jobs {
         this.services = services;
     }
 
+    /**
+     * The node's own jobs, then (on a node in a cluster) the cluster's jobs, each with
+     * {@code "cluster": true} and its {@code world} and {@code generation}: what the node API's
+     * {@code GET /api/jobs} answers. A cluster that cannot answer leaves its jobs out and says
+     * why in {@code cluster_error}.
+     */
     Map<String, Object> list() {
-        return services.call("jobs", Map.of("command", "list"));
+        Map<String, Object> own = services.call("jobs", Map.of("command", "list"));
+        if (!services.present("cluster")) {
+            return own;
+        }
+        Map<String, Object> m = new LinkedHashMap<>(own);
+        try {
+            Map<String, Object> c = services.call("cluster", Map.of("command", "job-list"));
+            if (c != null && c.get("jobs") instanceof List<?> cl && !cl.isEmpty()) {
+                List<Object> all = new ArrayList<>((List<?>) own.getOrDefault("jobs", List.of()));
+                all.addAll(cl);
+                m.put("jobs", all);
+            }
+        } catch (ApiError e) {
+            m.put("cluster_error", e.getMessage());
+        }
+        return m;
     }
 
+    /** The cluster's jobs alone (empty off a cluster); never fails. */
+    List<Map<String, Object>> clusterJobs() {
+        if (!services.present("cluster")) {
+            return List.of();
+        }
+        try {
+            Map<String, Object> c = services.call("cluster", Map.of("command", "job-list"));
+            List<Map<String, Object>> out = new ArrayList<>();
+            if (c != null && c.get("jobs") instanceof List<?> l) {
+                for (Object o : l) {
+                    if (o instanceof Map<?, ?> j) {
+                        @SuppressWarnings("unchecked") Map<String, Object> pm = (Map<String, Object>) Http.plain(j);
+                        out.add(pm);
+                    }
+                }
+            }
+            return out;
+        } catch (ApiError e) {
+            return List.of();
+        }
+    }
+
+    /** A job of this node, else the cluster's job of that id (with points and generations); 404 when neither. */
     Map<String, Object> status(String id) {
-        return services.call("jobs", Map.of("command", "status", "id", id));
+        try {
+            return services.call("jobs", Map.of("command", "status", "id", id));
+        } catch (ApiError e) {
+            Map<String, Object> c = e.status == 404 ? clusterCall("job-status", Map.of("id", id)) : null;
+            if (c == null) {
+                throw e;
+            }
+            return c;
+        }
+    }
+
+    /** The cluster service's answer about job {@code id}; null when there is no cluster or no such job there. */
+    private Map<String, Object> clusterCall(String command, Map<String, Object> args) {
+        if (!services.present("cluster")) {
+            return null;
+        }
+        Map<String, Object> request = new LinkedHashMap<>(args);
+        request.put("command", command);
+        Map<String, Object> c = services.call("cluster", request);
+        return c == null || c.isEmpty() ? null : c;
     }
 
     /** {@code body}: {@code {spec: {...}, id?: "..."}}; relative data paths resolve against the distribution. */
@@ -59,8 +122,18 @@ final class Jobs {
         return services.call("node", request);
     }
 
+    /** Stops a job of this node, else the cluster's job of that id (every rank after the same step). */
     Map<String, Object> stop(String id, long waitMillis) {
-        return services.call("jobs", Map.of("command", "stop", "id", id, "wait_ms", waitMillis));
+        try {
+            return services.call("jobs", Map.of("command", "stop", "id", id, "wait_ms", waitMillis));
+        } catch (ApiError e) {
+            Map<String, Object> c = e.status == 404 ? clusterCall("job-stop", Map.of("id", id, "wait_ms", waitMillis,
+                    "reason", "stopped from the console")) : null;
+            if (c == null) {
+                throw e;
+            }
+            return c;
+        }
     }
 
     Map<String, Object> move(String id, JsonObject body) {
