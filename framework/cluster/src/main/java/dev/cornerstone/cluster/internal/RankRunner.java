@@ -1,7 +1,6 @@
 package dev.cornerstone.cluster.internal;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
