@@ -33,7 +33,8 @@ import dev.cornerstone.core.config.Json;
  * runs/&lt;id&gt;/spec.json        the resolved spec (every key with its value)
  *            tokenizer.json   what rebuilds the tokenizer
  *            metrics.jsonl    one object per logged step: step, train_loss, val_loss, lr, tokens_per_sec, elapsed_s,
- *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of the state with ZeRO-1)
+ *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of the state with ZeRO-1),
+ *                             data parallel: the sync's GradientSync.stepMetrics (comm_wait_ms, ...)
  *            summary.json     final losses, steps, median tokens/s, peak memory, param and optimizer state bytes, backend
  *            checkpoints/step-NNNNNN/
  * </pre>
@@ -396,6 +397,9 @@ public final class TrainingRun implements AutoCloseable {
                     m.put("elapsed_s", Math.round(elapsed * 1000) / 1000.0);
                     m.put("param_bytes", trainer.parameterBytes());
                     m.put("optimizer_state_bytes", trainer.optimizerStateBytes());
+                    if (trainer.gradientSync() != null) {
+                        m.putAll(trainer.gradientSync().stepMetrics());
+                    }
                     if (lineExtras != null) {
                         m.putAll(lineExtras.apply(r.step()));
                     }
