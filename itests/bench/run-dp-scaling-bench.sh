@@ -50,9 +50,13 @@ echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_by
 echo "load average before: $(load)"
 # --- one process -------------------------------------------------------------------------
 t0=$(date +%s)
-"$dist/bin/cornerstone" train "$spec" --out "$out/single" > "$out/single.log" 2>&1 \
-  || { echo "single-process run failed:" >&2; tail -20 "$out/single.log" >&2; exit 1; }
-echo "single process done in $(( $(date +%s) - t0 )) s, load average $(load)"
+# CPU seconds of the whole process (boot included), from the kernel's account of the child
+single_cpu=$(python3 -c "import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:], stdout=open('$out/single.log', 'w'), stderr=subprocess.STDOUT).returncode
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f'{r.ru_utime + r.ru_stime:.1f}' if rc == 0 else 'failed')" "$dist/bin/cornerstone" train "$spec" --out "$out/single")
+[ "$single_cpu" != failed ] || { echo "single-process run failed:" >&2; tail -20 "$out/single.log" >&2; exit 1; }
+echo "single process done in $(( $(date +%s) - t0 )) s wall, $single_cpu s CPU (boot included), load average $(load)"
 
 # --- two nodes -----------------------------------------------------------------------------
 name="dp-bench-$$"
@@ -77,16 +81,24 @@ start_node "$out/node-1" --join "$seed"
 wait_for "node 1 to join $seed" 120 joined "$out/node-0" 2
 api=$(python3 -c "import json,sys; from urllib.parse import urlparse; u=urlparse(json.load(open('$out/node-0/node.json'))['api']); print(f'{u.hostname}:{u.port}')")
 echo "2 nodes up (cluster $name, node 0's API $api), load average $(load)"
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz}' "/proc/$1/stat"; }
+nodes_cpu() { python3 -c "import sys; print(f'{sum(map(float, sys.argv[1:])):.1f}')" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")"; }
+cpu0=$(nodes_cpu)
 t0=$(date +%s)
 "$dist/bin/cornerstone" train "$spec" --cluster "$api" --id dpbench --wait --set cluster.nodes=2 \
   --set cluster.strategy=ddp --set cluster.bucket_bytes="$bucket" > "$out/cluster.log" 2>&1 \
   || { echo "cluster job failed:" >&2; tail -20 "$out/cluster.log" >&2; exit 1; }
-echo "cluster job done in $(( $(date +%s) - t0 )) s, load average $(load)"
-run=$("$dist/bin/cornerstone" jobs status dpbench --json --data "$out/node-0" | python3 -c "import json,sys; print(json.load(sys.stdin)['run'])")
+cpu1=$(nodes_cpu)
+echo "cluster job done in $(( $(date +%s) - t0 )) s wall, $(python3 -c "print(f'{$cpu1 - $cpu0:.1f}')") s CPU of the two nodes (rank start included), load average $(load)"
+run=$("$dist/bin/cornerstone" jobs status dpbench --json --data "$out/node-0" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['run'])")
 
 python3 - "$out/single" "$run" <<'PY'
 import json, statistics, sys
 single, cluster = sys.argv[1], sys.argv[2]
+def cpu(run):
+    v = [json.loads(l).get("cpu_ms_per_step") for l in open(f"{run}/metrics.jsonl")][1:]
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else float("nan")
 s = json.load(open(f"{single}/summary.json"))["median_tokens_per_sec"]
 c = json.load(open(f"{cluster}/summary.json"))["median_tokens_per_sec"]
 lines = [json.loads(l) for l in open(f"{cluster}/metrics.jsonl")]
@@ -101,5 +113,7 @@ print(f"scaling efficiency:         {c / (2 * s):8.1%}   (target >= 85%)")
 print(f"rank 0 per step (median of steps 2..): {step_ms:,.0f} ms a step, waiting for the all-reduce after backward "
       f"{med('comm_wait_ms'):,.1f} ms, reading gradients to host {med('grad_read_ms'):,.1f} ms, "
       f"{med('buckets'):.0f} buckets, {med('buckets_started_in_backward'):.0f} started during backward")
+print(f"CPU time a step (whole process, median of steps 2..): one process {cpu(single):,.0f} ms; "
+      f"rank 0 {cpu(cluster):,.0f} ms (x2 ranks = {2 * cpu(cluster) / cpu(single):.0%} of one process)")
 PY
 echo "load average after: $(load)"
