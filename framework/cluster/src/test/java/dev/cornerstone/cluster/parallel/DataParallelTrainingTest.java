@@ -405,4 +405,69 @@ class DataParallelTrainingTest {
         System.out.println("bucket plan: " + buckets + " buckets; rank 0 metrics: "
                 + Files.readAllLines(tmp.resolve("overlap-0").resolve("metrics.jsonl")).getLast());
     }
+
+    /**
+     * With two micro-batches a step, gradients are final only in the second one's backward: the
+     * buckets start there (never after the first micro-batch, which would average half a gradient),
+     * and two ranks still log one process's losses.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void withGradientAccumulationTheBucketsStartInTheLastMicroBatchOnly() throws Exception {
+        Path corpus = corpus();
+        int steps = 4;
+        Map<String, Object> base = spec(corpus);
+        ((Map<String, Object>) base.get("train")).putAll(Map.of("steps", steps, "grad_accum", 2, "batch_size", 8,
+                "eval_every", 0));
+        Path single = tmp.resolve("accum-single");
+        try (CpuBackend be = new CpuBackend(1);
+             TrainingRun r = TrainingRun.create(TrainSpec.from(base), single, tmp, providers(be), Map.of())) {
+            r.run(p -> { });
+        }
+        int world = 2;
+        CollectiveOptions options = CollectiveOptions.DEFAULTS.withTimeout(Duration.ofSeconds(60));
+        List<CompletableFuture<Communicator>> comms = new ArrayList<>();
+        for (int rank = 0; rank < world; rank++) {
+            comms.add(Communicators.create(vertx, "ddp-accum", rank, world, options));
+        }
+        List<CompletableFuture<Void>> runs = new ArrayList<>();
+        for (int rank = 0; rank < world; rank++) {
+            Communicator comm = comms.get(rank).get(30, TimeUnit.SECONDS);
+            Path run = tmp.resolve("accum-" + rank);
+            runs.add(CompletableFuture.runAsync(() -> {
+                try (comm;
+                     CpuBackend be = new CpuBackend(1);
+                     TrainingRun r = TrainingRun.create(TrainSpec.from(base), run, tmp, providers(be), Map.of())) {
+                    r.trainer().dataParallel(new DataParallelSync(comm, 16 << 10)); // gets gradientFinal itself
+                    r.run(p -> { });
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, runnable -> Thread.ofPlatform().name("rank").start(runnable)));
+        }
+        for (CompletableFuture<Void> f : runs) {
+            f.get(5, TimeUnit.MINUTES);
+        }
+        List<Double> want = losses(single);
+        for (int rank = 0; rank < world; rank++) {
+            List<Double> got = losses(tmp.resolve("accum-" + rank));
+            assertThat(got).hasSize(steps);
+            for (int s = 0; s < steps; s++) {
+                assertThat(got.get(s)).as("rank %d step %d (one process: %s)", rank, s + 1, want)
+                        .isCloseTo(want.get(s), org.assertj.core.data.Offset.offset(LOSS_TOLERANCE));
+            }
+            List<String> lines = Files.readAllLines(tmp.resolve("accum-" + rank).resolve("metrics.jsonl"));
+            Map<?, ?> first = (Map<?, ?>) Json.read(lines.getFirst(), "metrics");
+            assertThat(((Number) first.get("buckets_started_in_backward")).intValue()).as("the plan's step").isZero();
+            int buckets = ((Number) first.get("buckets")).intValue();
+            assertThat(buckets).isGreaterThan(3);
+            for (String line : lines.subList(1, steps)) {
+                Map<?, ?> m = (Map<?, ?>) Json.read(line, "metrics");
+                // all during backward; had they started in the first micro-batch's backward, they would
+                // have averaged half a gradient, and the losses above would not match
+                assertThat(((Number) m.get("buckets_started_in_backward")).intValue()).as("rank %d: %s", rank, line)
+                        .isEqualTo(buckets);
+            }
+        }
+    }
 }
