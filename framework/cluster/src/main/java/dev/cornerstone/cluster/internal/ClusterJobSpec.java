@@ -25,8 +25,8 @@ record ClusterJobSpec(int nodes, String strategy, String checkpointDir, Long buc
     /** Reads and checks the section; {@code members} is the cluster's size now. Errors name the key. */
     static ClusterJobSpec from(Object section, int members, String clusterName) {
         if (section != null && !(section instanceof Map)) {
-            throw new IllegalArgumentException("cluster: must be a section (nodes, strategy, checkpoint_dir, bucket_bytes), got "
-                    + section);
+            throw new IllegalArgumentException("cluster: must be a section (nodes, strategy, checkpoint_dir, "
+                    + "bucket_bytes), got " + section);
         }
         Map<?, ?> m = section == null ? Map.of() : (Map<?, ?>) section;
         for (Object k : m.keySet()) {

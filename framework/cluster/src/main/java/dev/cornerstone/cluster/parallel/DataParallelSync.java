@@ -36,7 +36,10 @@ import dev.cornerstone.core.train.GradientSync;
  */
 public final class DataParallelSync implements GradientSync {
 
-    /** Default bucket size, as PyTorch DDP's {@code bucket_cap_mb}: large enough for few operations, small enough to overlap. */
+    /**
+     * Default bucket size, as PyTorch DDP's {@code bucket_cap_mb}: large enough for few
+     * operations, small enough to overlap.
+     */
     public static final long DEFAULT_BUCKET_BYTES = 4L << 20;
 
     private final Communicator comm;

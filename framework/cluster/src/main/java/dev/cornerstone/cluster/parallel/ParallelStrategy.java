@@ -13,9 +13,9 @@ import dev.cornerstone.core.train.GradientSync;
  */
 public enum ParallelStrategy {
 
-    /** Data parallelism: gradients all-reduced in buckets overlapped with backward, every rank holds the whole optimizer state. */
+    /** Data parallelism: gradients all-reduced in buckets overlapped with backward; whole optimizer state per rank. */
     DDP("ddp", DataParallelSync::new),
-    /** ZeRO stage 1: as {@link #DDP}, with the optimizer state partitioned over the ranks (one reduce-scatter, no buckets). */
+    /** ZeRO stage 1: as {@link #DDP}, the optimizer state partitioned over the ranks (no buckets). */
     ZERO1("zero1", (comm, bucketBytes) -> new ZeroOneSync(comm));
 
     private final String specName;

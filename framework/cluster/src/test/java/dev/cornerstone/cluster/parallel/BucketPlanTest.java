@@ -48,7 +48,8 @@ class BucketPlanTest {
                 new Bucket(1020, 20, List.of("b")),     // c (exactly one bucket's size) goes alone too
                 new Bucket(1040, 100, List.of("c")),
                 new Bucket(1140, 5, List.of("d")));
-        assertThat(BucketPlan.of(sizes("wte", 1000), 400).buckets()).containsExactly(new Bucket(0, 1000, List.of("wte")));
+        assertThat(BucketPlan.of(sizes("wte", 1000), 400).buckets())
+                .containsExactly(new Bucket(0, 1000, List.of("wte")));
     }
 
     @Test

@@ -375,7 +375,7 @@ class DataParallelTrainingTest {
             assertThat(ends).hasSize(steps);
             for (int s = 1; s < steps; s++) { // steps 2 and 3
                 int begin = ends.get(s - 1) + 1;
-                while (!ev.get(begin).startsWith("final")) { // the previous step's buckets (the first step's, at its end)
+                while (!ev.get(begin).startsWith("final")) { // the previous step's buckets (the first's, at its end)
                     begin++;
                 }
                 List<String> step = ev.subList(begin, ends.get(s)); // this step's backward

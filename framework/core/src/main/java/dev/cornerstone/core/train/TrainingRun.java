@@ -33,7 +33,7 @@ import dev.cornerstone.core.config.Json;
  * runs/&lt;id&gt;/spec.json        the resolved spec (every key with its value)
  *            tokenizer.json   what rebuilds the tokenizer
  *            metrics.jsonl    one object per logged step: step, train_loss, val_loss, lr, tokens_per_sec, elapsed_s,
- *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of the state with ZeRO-1),
+ *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of it with ZeRO-1),
  *                             cpu_ms_per_step (CPU time of the whole process, every thread, per step since the
  *                             previous line), data parallel: the sync's GradientSync.stepMetrics (comm_wait_ms, ...)
  *            summary.json     final losses, steps, median tokens/s, peak memory, param and optimizer state bytes, backend
