@@ -15,23 +15,24 @@ import dev.cornerstone.cluster.parallel.ParallelStrategy;
  *   strategy: ddp         ddp | zero1
  *   checkpoint_dir: DIR   where the job's run folder goes (default: cluster.checkpoint.dir, else the runs/ of the
  *                         node that took the submit); every node must see it at the same path
+ *   bucket_bytes: 4194304 ddp: gradient bytes per all-reduce bucket (DataParallelSync; default 4 MiB)
  * </pre>
  */
-record ClusterJobSpec(int nodes, String strategy, String checkpointDir) {
+record ClusterJobSpec(int nodes, String strategy, String checkpointDir, Long bucketBytes) {
 
-    static final Set<String> KEYS = Set.of("nodes", "strategy", "checkpoint_dir");
+    static final Set<String> KEYS = Set.of("nodes", "strategy", "checkpoint_dir", "bucket_bytes");
 
     /** Reads and checks the section; {@code members} is the cluster's size now. Errors name the key. */
     static ClusterJobSpec from(Object section, int members, String clusterName) {
         if (section != null && !(section instanceof Map)) {
-            throw new IllegalArgumentException("cluster: must be a section (nodes, strategy, checkpoint_dir), got "
-                    + section);
+            throw new IllegalArgumentException("cluster: must be a section (nodes, strategy, checkpoint_dir, "
+                    + "bucket_bytes), got " + section);
         }
         Map<?, ?> m = section == null ? Map.of() : (Map<?, ?>) section;
         for (Object k : m.keySet()) {
             if (!KEYS.contains(String.valueOf(k))) {
                 throw new IllegalArgumentException("cluster." + k + " is not a key of the cluster section (nodes, "
-                        + "strategy, checkpoint_dir)");
+                        + "strategy, checkpoint_dir, bucket_bytes)");
             }
         }
         int nodes = members;
@@ -54,7 +55,17 @@ record ClusterJobSpec(int nodes, String strategy, String checkpointDir) {
         if (d != null && (!(d instanceof String dir) || dir.isBlank())) {
             throw new IllegalArgumentException("cluster.checkpoint_dir: " + d + " is not a folder path");
         }
-        return new ClusterJobSpec(nodes, strategy, (String) d);
+        Long bucket = null;
+        Object b = m.get("bucket_bytes");
+        if (b != null) {
+            if (!(b instanceof Number num) || num.doubleValue() != Math.rint(num.doubleValue())
+                    || num.doubleValue() < 4) {
+                throw new IllegalArgumentException("cluster.bucket_bytes: " + b + " is not allowed; expected a whole "
+                        + "number of bytes >= 4");
+            }
+            bucket = num.longValue();
+        }
+        return new ClusterJobSpec(nodes, strategy, (String) d, bucket);
     }
 
     Map<String, Object> toMap() {
@@ -63,6 +74,9 @@ record ClusterJobSpec(int nodes, String strategy, String checkpointDir) {
         m.put("strategy", strategy);
         if (checkpointDir != null) {
             m.put("checkpoint_dir", checkpointDir);
+        }
+        if (bucketBytes != null) {
+            m.put("bucket_bytes", bucketBytes);
         }
         return m;
     }

@@ -103,7 +103,9 @@ final class RankRunner {
                 }
             }
             // a world of one trains alone
-            GradientSync sync = c == null ? null : ParallelStrategy.of(strategy).sync(c);
+            long bucketBytes = cluster.get("bucket_bytes") instanceof Number b ? b.longValue()
+                    : dev.cornerstone.cluster.parallel.DataParallelSync.DEFAULT_BUCKET_BYTES;
+            GradientSync sync = c == null ? null : ParallelStrategy.of(strategy).sync(c, bucketBytes);
             Map<String, Object> p = jobs.jobService().apply(Map.of("command", "providers", "spec",
                     ClusterJobs.deepCopy(startState.get("spec"))));
             Path runDir = Path.of(String.valueOf(startState.get("run")));

@@ -1,6 +1,13 @@
 package dev.cornerstone.cluster.parallel;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.SequencedMap;
+import java.util.SequencedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -12,22 +19,57 @@ import dev.cornerstone.cluster.collective.ReduceOp;
 import dev.cornerstone.core.train.GradientSync;
 
 /**
- * Data-parallel gradient averaging over a ring: the gradients are read from the backend into
- * one flat array (reused from step to step), all-reduced to their mean in one operation, and
- * written back. Every rank must hand in the same gradients in the same order, which a
- * {@link dev.cornerstone.core.train.Trainer} with the same model does.
+ * Data-parallel gradient averaging over a ring, in buckets overlapped with the backward pass
+ * (as PyTorch's DistributedDataParallel): each gradient is read from the backend into one
+ * flat array (reused from step to step) as soon as the trainer reports it final
+ * ({@link #gradientFinal}), and each bucket of {@link BucketPlan} is all-reduced to its mean,
+ * asynchronously, as soon as all its gradients are in, while backward goes on computing the
+ * others. {@link #averageGradients} reads what was not reported, starts the remaining buckets,
+ * waits for all of them and writes the means back. Every rank must hand in the same gradients in
+ * the same order, which a {@link dev.cornerstone.core.train.Trainer} with the same model does.
  *
- * <p>Not yet: gradient buckets all-reduced while backward still runs (the trainer's backward
- * pass has no per-parameter hook yet); the communicator's operations are asynchronous, so
- * buckets can be issued as soon as such a hook exists.
+ * <p>The plan is made once, at the end of the first step, from the order in which the
+ * gradients became final in it (the first step itself all-reduces its buckets at its end), and
+ * checked against rank 0's by one small broadcast, so ranks with different plans fail at once
+ * instead of averaging unrelated numbers. Buckets are started in plan order; one whose gradients
+ * come in out of order waits for them, so the averages never depend on timing.
  */
 public final class DataParallelSync implements GradientSync {
 
+    /**
+     * Default bucket size, as PyTorch DDP's {@code bucket_cap_mb}: large enough for few
+     * operations, small enough to overlap.
+     */
+    public static final long DEFAULT_BUCKET_BYTES = 4L << 20;
+
     private final Communicator comm;
+    private final long bucketBytes;
     private float[] flat = new float[0];
+    private BucketPlan plan;
+    /** First step: the order in which gradients became final. */
+    private final SequencedSet<String> firstOrder = new LinkedHashSet<>();
+
+    // the step in flight
+    private boolean[] copied = new boolean[0];
+    private int[] missing = new int[0];
+    private CompletableFuture<?>[] inFlight = new CompletableFuture<?>[0];
+    private int nextBucket;
+    private boolean backwardOver;
+    private int startedInBackward;
+    private long copyNanos;
+    private Map<String, Object> lastStep = Map.of();
 
     public DataParallelSync(Communicator comm) {
+        this(comm, DEFAULT_BUCKET_BYTES);
+    }
+
+    /** @param bucketBytes gradient bytes per bucket ({@code cluster.bucket_bytes}) */
+    public DataParallelSync(Communicator comm, long bucketBytes) {
+        if (bucketBytes < 4) {
+            throw new IllegalArgumentException("cluster.bucket_bytes: " + bucketBytes + " is less than one float (4)");
+        }
         this.comm = comm;
+        this.bucketBytes = bucketBytes;
     }
 
     @Override
@@ -40,31 +82,66 @@ public final class DataParallelSync implements GradientSync {
         return comm.worldSize();
     }
 
+    /** The plan, once the first step has made it; null before. */
+    public BucketPlan plan() {
+        return plan;
+    }
+
+    @Override
+    public void gradientFinal(String name, Tensor grad, ComputeBackend backend) {
+        if (plan == null) {
+            firstOrder.add(name);
+            return;
+        }
+        int p = plan.indexOf(name);
+        if (p >= 0 && !copied[p]) { // an unknown name fails in averageGradients, on every rank alike
+            copyIn(p, grad, backend);
+            startReadyBuckets();
+        }
+    }
+
     @Override
     public void averageGradients(SequencedMap<String, Tensor> grads, ComputeBackend backend) {
-        long total = 0;
-        for (Tensor g : grads.values()) {
-            total += g.size();
+        if (plan == null) {
+            plan = makePlan(grads);
+            resetStep();
         }
-        if (total > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(total + " gradient elements do not fit one all-reduce buffer");
+        checkSameGradients(grads);
+        backwardOver = true;
+        try {
+            for (int p = 0; p < plan.names().size(); p++) { // not reported: unused this step, or the first step
+                if (!copied[p]) {
+                    copyIn(p, grads.get(plan.names().get(p)), backend);
+                }
+            }
+            startReadyBuckets();
+            long t0 = System.nanoTime();
+            for (CompletableFuture<?> f : inFlight) {
+                await(f);
+            }
+            long waitNanos = System.nanoTime() - t0;
+            for (int p = 0; p < plan.names().size(); p++) {
+                backend.write(grads.get(plan.names().get(p)), 0, flat, plan.offset(p), plan.size(p));
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("buckets", plan.buckets().size());
+            m.put("buckets_started_in_backward", startedInBackward);
+            m.put("grad_read_ms", Math.round(copyNanos / 1e4) / 100.0);
+            m.put("comm_wait_ms", Math.round(waitNanos / 1e4) / 100.0);
+            lastStep = m;
+        } finally {
+            resetStep();
         }
-        if (flat.length < total) {
-            flat = new float[(int) total];
-        }
-        int at = 0;
-        for (Tensor g : grads.values()) {
-            int n = (int) g.size();
-            backend.read(g, 0, flat, at, n);
-            at += n;
-        }
-        await(comm.allReduce(flat, 0, at, ReduceOp.AVG));
-        at = 0;
-        for (Tensor g : grads.values()) {
-            int n = (int) g.size();
-            backend.write(g, 0, flat, at, n);
-            at += n;
-        }
+    }
+
+    /**
+     * What the last step's averaging did: {@code buckets}, {@code buckets_started_in_backward}
+     * (0 in the first step), {@code grad_read_ms} (reading gradients to host) and
+     * {@code comm_wait_ms} (waiting for the all-reduces after backward).
+     */
+    @Override
+    public Map<String, Object> stepMetrics() {
+        return lastStep;
     }
 
     @Override
@@ -74,7 +151,96 @@ public final class DataParallelSync implements GradientSync {
         return v[0];
     }
 
-    private static void await(CompletableFuture<Void> f) {
+    private void copyIn(int p, Tensor grad, ComputeBackend backend) {
+        long t0 = System.nanoTime();
+        backend.read(grad, 0, flat, plan.offset(p), plan.size(p));
+        copyNanos += System.nanoTime() - t0;
+        copied[p] = true;
+        missing[plan.bucketOf(p)]--;
+    }
+
+    /** Starts, in plan order, every bucket whose gradients are all in. */
+    private void startReadyBuckets() {
+        List<BucketPlan.Bucket> buckets = plan.buckets();
+        while (nextBucket < buckets.size() && missing[nextBucket] == 0) {
+            BucketPlan.Bucket b = buckets.get(nextBucket);
+            inFlight[nextBucket] = comm.allReduce(flat, b.offset(), b.length(), ReduceOp.AVG);
+            if (!backwardOver) {
+                startedInBackward++;
+            }
+            nextBucket++;
+        }
+    }
+
+    private BucketPlan makePlan(SequencedMap<String, Tensor> grads) {
+        List<String> order = new ArrayList<>();
+        for (String name : firstOrder) {
+            if (grads.containsKey(name)) {
+                order.add(name);
+            }
+        }
+        for (String name : grads.reversed().keySet()) { // not reported: after the others, last parameter first
+            if (!firstOrder.contains(name)) {
+                order.add(name);
+            }
+        }
+        firstOrder.clear();
+        SequencedMap<String, Integer> elements = new LinkedHashMap<>();
+        for (String name : order) {
+            elements.put(name, Math.toIntExact(grads.get(name).size()));
+        }
+        BucketPlan made = BucketPlan.of(elements, bucketBytes);
+        // every rank must cut the same buckets: compare with rank 0's (16 bits a float, exact)
+        int mine = made.fingerprint();
+        float[] fp = {mine >>> 16, mine & 0xFFFF};
+        await(comm.broadcast(fp, 0, 2, 0));
+        int theirs = ((int) fp[0] << 16) | (int) fp[1];
+        if (theirs != mine) {
+            String why = "rank " + comm.rank() + " cut its gradients into other buckets than rank 0 (the ranks' "
+                    + "models differ, or their backward passes finish the gradients in another order)";
+            comm.abort(why);
+            throw new IllegalStateException(why);
+        }
+        if (flat.length < made.totalElements()) {
+            flat = new float[made.totalElements()];
+        }
+        return made;
+    }
+
+    private void checkSameGradients(SequencedMap<String, Tensor> grads) {
+        boolean same = grads.size() == plan.names().size();
+        for (int p = 0; same && p < plan.names().size(); p++) {
+            Tensor g = grads.get(plan.names().get(p));
+            same = g != null && g.size() == plan.size(p);
+        }
+        if (!same) {
+            String why = "the gradients changed after the first step: " + grads.size() + " tensors, the bucket plan "
+                    + "holds " + plan.names().size();
+            comm.abort(why);
+            throw new IllegalStateException(why);
+        }
+    }
+
+    private void resetStep() {
+        int n = plan.names().size();
+        int nb = plan.buckets().size();
+        if (copied.length != n) {
+            copied = new boolean[n];
+            missing = new int[nb];
+            inFlight = new CompletableFuture<?>[nb];
+        }
+        Arrays.fill(copied, false);
+        for (int b = 0; b < nb; b++) {
+            missing[b] = plan.buckets().get(b).params().size();
+        }
+        Arrays.fill(inFlight, null);
+        nextBucket = 0;
+        backwardOver = false;
+        startedInBackward = 0;
+        copyNanos = 0;
+    }
+
+    private static void await(CompletableFuture<?> f) {
         try {
             f.get();
         } catch (ExecutionException e) {

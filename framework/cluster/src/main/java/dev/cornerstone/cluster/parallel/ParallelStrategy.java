@@ -1,7 +1,7 @@
 package dev.cornerstone.cluster.parallel;
 
 import java.util.Arrays;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 import dev.cornerstone.cluster.collective.Communicator;
 import dev.cornerstone.core.train.GradientSync;
@@ -13,15 +13,15 @@ import dev.cornerstone.core.train.GradientSync;
  */
 public enum ParallelStrategy {
 
-    /** Data parallelism: gradients all-reduced, every rank holds the whole optimizer state. */
+    /** Data parallelism: gradients all-reduced in buckets overlapped with backward; whole optimizer state per rank. */
     DDP("ddp", DataParallelSync::new),
-    /** ZeRO stage 1: as {@link #DDP}, with the optimizer state partitioned over the ranks. */
-    ZERO1("zero1", ZeroOneSync::new);
+    /** ZeRO stage 1: as {@link #DDP}, the optimizer state partitioned over the ranks (no buckets). */
+    ZERO1("zero1", (comm, bucketBytes) -> new ZeroOneSync(comm));
 
     private final String specName;
-    private final Function<Communicator, GradientSync> factory;
+    private final BiFunction<Communicator, Long, GradientSync> factory;
 
-    ParallelStrategy(String specName, Function<Communicator, GradientSync> factory) {
+    ParallelStrategy(String specName, BiFunction<Communicator, Long, GradientSync> factory) {
         this.specName = specName;
         this.factory = factory;
     }
@@ -31,9 +31,14 @@ public enum ParallelStrategy {
         return specName;
     }
 
-    /** This strategy's sync for one rank. */
+    /** This strategy's sync for one rank, with the default bucket size. */
     public GradientSync sync(Communicator comm) {
-        return factory.apply(comm);
+        return sync(comm, DataParallelSync.DEFAULT_BUCKET_BYTES);
+    }
+
+    /** This strategy's sync for one rank; {@code bucketBytes}: {@code cluster.bucket_bytes} (ddp's buckets). */
+    public GradientSync sync(Communicator comm, long bucketBytes) {
+        return factory.apply(comm, bucketBytes);
     }
 
     /** The strategy a spec names; anything else fails naming the key, the value and what is allowed. */

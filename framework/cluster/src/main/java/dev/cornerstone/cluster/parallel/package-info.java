@@ -5,7 +5,7 @@
  * {@link dev.cornerstone.cluster.parallel.ParallelStrategy}.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package dev.cornerstone.cluster.parallel;
 
 import org.osgi.annotation.bundle.Export;

@@ -18,7 +18,10 @@ class ClusterJobSpecTest {
         assertThat(s.strategy()).isEqualTo("ddp");
         assertThat(s.checkpointDir()).isNull();
         assertThat(ClusterJobSpec.from(Map.of("nodes", 2, "strategy", "zero1", "checkpoint_dir", "/shared"), 3, "c"))
-                .isEqualTo(new ClusterJobSpec(2, "zero1", "/shared"));
+                .isEqualTo(new ClusterJobSpec(2, "zero1", "/shared", null));
+        assertThat(ClusterJobSpec.from(Map.of("bucket_bytes", 1048576), 3, "c").toMap())
+                .containsEntry("bucket_bytes", 1048576L);
+        assertThat(s.toMap()).doesNotContainKey("bucket_bytes");
     }
 
     @Test
@@ -33,6 +36,10 @@ class ClusterJobSpecTest {
                 .hasMessage("cluster.strategy: 'fsdp' is not a strategy; allowed: ddp, zero1");
         assertThatThrownBy(() -> ClusterJobSpec.from(Map.of("node", 2), 3, "prod"))
                 .hasMessageStartingWith("cluster.node is not a key of the cluster section");
+        assertThatThrownBy(() -> ClusterJobSpec.from(Map.of("bucket_bytes", 2), 3, "prod"))
+                .hasMessage("cluster.bucket_bytes: 2 is not allowed; expected a whole number of bytes >= 4");
+        assertThatThrownBy(() -> ClusterJobSpec.from(Map.of("bucket_bytes", "4MB"), 3, "prod"))
+                .hasMessageStartingWith("cluster.bucket_bytes: 4MB is not allowed");
         assertThatThrownBy(() -> ClusterJobSpec.from("3", 3, "prod")).hasMessageStartingWith("cluster: must be a section");
     }
 }

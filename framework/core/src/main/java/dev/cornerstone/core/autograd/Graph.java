@@ -72,6 +72,9 @@ public final class Graph implements Ops {
         boolean learn = grads != null && grads.isTrainable(name);
         Node n = new Node(value, learn, learn ? grads.gradFor(name, value) : null);
         params.put(name, n);
+        if (learn) {
+            tape.parameterBound(name, n.grad());
+        }
         return n;
     }
 

@@ -2,6 +2,7 @@ package dev.cornerstone.core.autograd;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 import dev.cornerstone.api.backend.ComputeBackend;
 import dev.cornerstone.api.tensor.DType;
@@ -23,6 +24,18 @@ import dev.cornerstone.api.tensor.Tensor;
  * to be read is alive, not every activation and every gradient of the step. The loss (or the
  * output given to {@link #backwardFrom}) stays readable until {@link #close()}; any other value
  * read after backward is closed, and the backend refuses it loudly.
+ *
+ * <p><b>Gradients that are final.</b> A listener given to {@link #onGradientFinal} is called
+ * during {@link #backward} once for each trainable parameter bound on this tape (through
+ * {@link Graph#param}), as soon as the backward pass has made its last contribution to that
+ * parameter's gradient, so a data-parallel trainer can start averaging it while the rest of
+ * backward runs (PyTorch DDP's gradient hooks). The tape knows the point without tracking the
+ * ops' inputs: a parameter bound while step k was the next to be recorded is read only by ops
+ * of index k or later, whose backward steps run before step k's turn ends; so its gradient is
+ * final once step k has run (at the very start of backward if no step was recorded after it).
+ * For a model that binds each parameter right before its first use this is exactly its last
+ * contribution; binding earlier only reports it later. Parameters final after the same step are
+ * reported in the reverse order of their binding.
  */
 public final class Tape implements AutoCloseable {
 
@@ -35,6 +48,12 @@ public final class Tape implements AutoCloseable {
     /** The backward step running now; -1 outside the backward pass. */
     private int running = -1;
     private boolean backwardDone;
+    /** Trainable parameters bound on this tape, by the backward step after which their gradients are final. */
+    private final List<List<BoundParam>> finalAfter = new ArrayList<>();
+    private BiConsumer<String, Tensor> gradientFinal;
+
+    private record BoundParam(String name, Tensor grad) {
+    }
 
     public Tape(ComputeBackend backend) {
         this.backend = backend;
@@ -80,6 +99,36 @@ public final class Tape implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Calls {@code listener} with each trainable parameter's name and gradient tensor as soon
+     * as backward has made its last contribution to it (see the class comment). Set it before
+     * {@link #backward}; the listener runs on the thread that runs backward, and an exception it
+     * throws ends the backward pass with that exception.
+     */
+    public void onGradientFinal(BiConsumer<String, Tensor> listener) {
+        this.gradientFinal = listener;
+    }
+
+    /** Records that trainable parameter {@code name}, whose gradient is {@code grad}, was bound now. */
+    void parameterBound(String name, Tensor grad) {
+        int step = steps.size();
+        while (finalAfter.size() <= step) {
+            finalAfter.add(new ArrayList<>());
+        }
+        finalAfter.get(step).add(new BoundParam(name, grad));
+    }
+
+    /** Reports the parameters whose gradients are final once backward step {@code step} has run. */
+    private void reportFinal(int step) {
+        if (gradientFinal == null || step >= finalAfter.size()) {
+            return;
+        }
+        List<BoundParam> ready = finalAfter.get(step);
+        for (int j = ready.size() - 1; j >= 0; j--) {
+            gradientFinal.accept(ready.get(j).name(), ready.get(j).grad());
+        }
+    }
+
     /** The index the next recorded backward step gets. */
     int stepCount() {
         return steps.size();
@@ -92,6 +141,9 @@ public final class Tape implements AutoCloseable {
     /** Runs the backward steps in reverse, freeing what each was the last to read; {@code keep} stays. */
     private void runBackward(Tensor keep) {
         try {
+            for (int i = finalAfter.size() - 1; i >= steps.size(); i--) {
+                reportFinal(i); // bound after the last recorded step: nothing contributes to them
+            }
             for (int i = steps.size() - 1; i >= 0; i--) {
                 running = i;
                 steps.get(i).run();
@@ -105,6 +157,7 @@ public final class Tape implements AutoCloseable {
                     }
                     releasedAfter.get(i).clear();
                 }
+                reportFinal(i);
             }
         } finally {
             running = -1;
@@ -163,5 +216,6 @@ public final class Tape implements AutoCloseable {
         }
         releasedAfter.clear();
         steps.clear();
+        finalAfter.clear();
     }
 }

@@ -25,6 +25,8 @@ import dev.cornerstone.core.random.Seeds;
  * <pre>
  * for each step:
  *   for each of grad_accum micro-batches:  forward, loss, backward (gradients accumulate, scaled 1/grad_accum)
+ *     data parallel, last micro-batch: each gradient handed to the sync as soon as it is final
+ *     (GradientSync.gradientFinal), so its averaging overlaps the rest of backward
  *   data parallel only: average gradients and loss over the ranks (each took its share of the batch)
  *   clip gradients to grad_clip by global norm (if > 0)
  *   optimizer step with the schedule's learning rate; zero gradients
@@ -263,6 +265,10 @@ public final class Trainer implements AutoCloseable {
             try (Tape tape = new Tape(be);
                  Tensor x = ids(batch.inputs(), batch.batchSize(), batch.blockSize());
                  Tensor y = ids(batch.targets(), batch.batchSize(), batch.blockSize())) {
+                if (sync != null && micro == cfg.gradAccum() - 1) { // the last contributions come now
+                    GradientSync ranks = sync;
+                    tape.onGradientFinal((name, grad) -> ranks.gradientFinal(name, grad, be));
+                }
                 Graph g = new Graph(be, tape, grads, true, dropoutSeed);
                 Var logits = model.forward(g, x);
                 Var loss = g.crossEntropy(logits, y);

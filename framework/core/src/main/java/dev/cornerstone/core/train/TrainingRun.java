@@ -33,7 +33,9 @@ import dev.cornerstone.core.config.Json;
  * runs/&lt;id&gt;/spec.json        the resolved spec (every key with its value)
  *            tokenizer.json   what rebuilds the tokenizer
  *            metrics.jsonl    one object per logged step: step, train_loss, val_loss, lr, tokens_per_sec, elapsed_s,
- *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of the state with ZeRO-1)
+ *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of it with ZeRO-1),
+ *                             cpu_ms_per_step (CPU time of the whole process, every thread, per step since the
+ *                             previous line), data parallel: the sync's GradientSync.stepMetrics (comm_wait_ms, ...)
  *            summary.json     final losses, steps, median tokens/s, peak memory, param and optimizer state bytes, backend
  *            checkpoints/step-NNNNNN/
  * </pre>
@@ -347,6 +349,8 @@ public final class TrainingRun implements AutoCloseable {
         List<Double> rates = new ArrayList<>();
         long t0 = System.nanoTime();
         int startStep = trainer.step();
+        long cpuAtLastLine = processCpuNanos();
+        int stepAtLastLine = startStep;
         float lastVal = Float.NaN;
         float lastTrain = Float.NaN;
         long peakLive = providers.backend().liveBytes();
@@ -396,6 +400,16 @@ public final class TrainingRun implements AutoCloseable {
                     m.put("elapsed_s", Math.round(elapsed * 1000) / 1000.0);
                     m.put("param_bytes", trainer.parameterBytes());
                     m.put("optimizer_state_bytes", trainer.optimizerStateBytes());
+                    long cpu = processCpuNanos();
+                    if (cpu >= 0 && cpuAtLastLine >= 0) {
+                        m.put("cpu_ms_per_step", Math.round((cpu - cpuAtLastLine) / 1e4 / (r.step() - stepAtLastLine))
+                                / 100.0);
+                    }
+                    cpuAtLastLine = cpu;
+                    stepAtLastLine = r.step();
+                    if (trainer.gradientSync() != null) {
+                        m.putAll(trainer.gradientSync().stepMetrics());
+                    }
                     if (lineExtras != null) {
                         m.putAll(lineExtras.apply(r.step()));
                     }
@@ -583,6 +597,12 @@ public final class TrainingRun implements AutoCloseable {
             }
         }
         return last;
+    }
+
+    /** CPU time of this process, every thread, in nanoseconds; -1 where the JVM does not say. */
+    private static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
     }
 
     private void checkFence() {
