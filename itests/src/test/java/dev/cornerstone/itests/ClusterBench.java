@@ -79,8 +79,12 @@ public final class ClusterBench {
             for (int world : worlds) {
                 for (int mb : sizes) {
                     int floats = mb * (1 << 20) / 4;
-                    int iterations = mb <= 1 ? 20 : mb <= 16 ? 8 : 4;
-                    int warmup = mb <= 1 ? 5 : 2;
+                    // Enough warm-up that the nodes' JIT has compiled the data path (its compiler
+                    // threads would otherwise count in the CPU ratio), and enough timed iterations
+                    // at 64 MB for a median that holds still; CLUSTER_BENCH_ITERATIONS and
+                    // CLUSTER_BENCH_WARMUP override both for every size.
+                    int iterations = envInt("CLUSTER_BENCH_ITERATIONS", mb <= 1 ? 20 : mb <= 16 ? 10 : 8);
+                    int warmup = envInt("CLUSTER_BENCH_WARMUP", mb <= 1 ? 10 : 3);
                     long linkBytes = 2L * (world - 1) * 4L * floats / world;
                     Map<String, Object> tcp = new LinkedHashMap<>();
                     tcp.put("job", "bench-tcp-" + job);
@@ -179,6 +183,22 @@ public final class ClusterBench {
             sum += a.path("cpuSecondsPerIteration").asDouble();
         }
         return sum;
+    }
+
+    private static int envInt(String name, int otherwise) {
+        String v = System.getenv(name);
+        if (v == null || v.isBlank()) {
+            return otherwise;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0 || (n == 0 && name.endsWith("ITERATIONS"))) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + "='" + v + "' is not a count (a positive integer)");
+        }
     }
 
     private static List<Integer> ints(String csv) {

@@ -30,7 +30,14 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
          * during the hello; the successor adds or copies the floats as the bytes arrive. It
          * skips the event bus's per-message buffering and copies (see the module README).
          */
-        STREAM
+        STREAM,
+        /**
+         * Each rank streams its chunks to its successor over one blocking TCP socket, with a
+         * sender thread and a receiver thread per link (no event loop in the data path); frames
+         * are read into and written from direct buffers, and a piece received is sent on from
+         * the buffer it arrived in (see the module README).
+         */
+        SOCKET
     }
 
     /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, streamed. */
@@ -43,7 +50,7 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
 
     public CollectiveOptions {
         if (transport == null) {
-            throw new IllegalArgumentException("collective transport is required (EVENT_BUS or STREAM)");
+            throw new IllegalArgumentException("collective transport is required (EVENT_BUS, STREAM or SOCKET)");
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("collective timeout must be positive, got " + timeout);

@@ -68,8 +68,9 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
+            case "socket" -> CollectiveOptions.Transport.SOCKET;
             default -> throw new IllegalArgumentException(SOURCE + ": cluster.collective.transport=" + transport
-                    + " must be stream or eventbus");
+                    + " must be socket, stream or eventbus");
         };
         CollectiveOptions collective = new CollectiveOptions(Duration.ofSeconds(timeout), Duration.ofSeconds(connect),
                 chunk, 0, t);

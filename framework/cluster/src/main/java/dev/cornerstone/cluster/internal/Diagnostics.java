@@ -259,12 +259,17 @@ final class Diagnostics {
         if (chunk % 4 != 0) {
             throw new IllegalArgumentException("chunkBytes " + chunk + " is not a multiple of 4");
         }
-        String transport = Requests.string(req, "transport", d.transport() == CollectiveOptions.Transport.STREAM
-                ? "stream" : "eventbus");
+        String transport = Requests.string(req, "transport", switch (d.transport()) {
+            case STREAM -> "stream";
+            case SOCKET -> "socket";
+            case EVENT_BUS -> "eventbus";
+        });
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
-            default -> throw new IllegalArgumentException("transport '" + transport + "' is not stream or eventbus");
+            case "socket" -> CollectiveOptions.Transport.SOCKET;
+            default -> throw new IllegalArgumentException("transport '" + transport
+                    + "' is not socket, stream or eventbus");
         };
         return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk).withTransport(t);
     }

@@ -81,6 +81,12 @@ public final class RingCommunicator implements Communicator {
     private volatile NetSocketInternal outSocket; // set on the writer event loop
     private NetSocketInternal inSocket;
     private StreamReceiver receiver;
+    /** The SOCKET transport's connections and threads. */
+    private SocketLink link;
+    /** Frames (SOCKET) that arrived before their operation started. */
+    private final Map<Long, List<SocketLink.Frame>> earlyFrames = new HashMap<>();
+    /** For the reduce-scatter's adds (SOCKET), on this rank's event loop. */
+    private final float[] scratch = LeFloats.scratch();
     /** Set when a neighbour's stream closed while no operation needed it. */
     private CollectiveException nextGone;
     private CollectiveException prevGone;
@@ -146,7 +152,9 @@ public final class RingCommunicator implements Communicator {
         prevHello = Promise.promise();
         long deadline = System.nanoTime() + options.connectTimeout().toNanos();
         // The stream server is up before the consumer registers: the hello answer names it.
-        Future<Void> server = options.transport() == Transport.STREAM && world > 1 ? startServer()
+        Future<Void> server = world == 1 ? Future.succeededFuture()
+                : options.transport() == Transport.STREAM ? startServer()
+                : options.transport() == Transport.SOCKET ? startSocketServer()
                 : Future.succeededFuture();
         server.onComplete(ar -> {
             if (ar.failed()) {
@@ -214,6 +222,8 @@ public final class RingCommunicator implements Communicator {
                 .put("transport", options.transport().name()).put("node", nodeId);
         if (dataServer != null) {
             h.put("dataHost", host).put("dataPort", dataServer.actualPort()).put("token", token);
+        } else if (linkPort > 0) {
+            h.put("dataHost", host).put("dataPort", linkPort).put("token", token);
         }
         return h;
     }
@@ -268,6 +278,159 @@ public final class RingCommunicator implements Communicator {
             });
         });
         return dataServer.listen().mapEmpty();
+    }
+
+    // ---- SOCKET transport -------------------------------------------------------------------
+
+    /** The port of the SOCKET transport's server; 0 before it is open. */
+    private int linkPort;
+
+    /** Opens the server this rank's predecessor connects to (SOCKET); the link's events come back on this context. */
+    private Future<Void> startSocketServer() {
+        link = new SocketLink("cornerstone-ring-" + job + "-" + rank, options.chunkBytes(), new LinkEvents());
+        try {
+            linkPort = link.listen(host, token, (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+            return Future.succeededFuture();
+        } catch (java.io.IOException | RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /** Connects (blocking, on a worker thread) to the successor's SOCKET server and sends its token. */
+    private Future<Void> connectSocket(JsonObject reply) {
+        String dataHost = reply.getString("dataHost");
+        Integer dataPort = reply.getInteger("dataPort");
+        Long peerToken = reply.getLong("token");
+        if (dataHost == null || dataPort == null || peerToken == null) {
+            return Future.failedFuture(new CollectiveException(who() + ": rank " + next()
+                    + " did not offer a stream (is it an older Cornerstone?)", next()));
+        }
+        int timeout = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
+        return vertx.<Void>executeBlocking(() -> {
+            link.connect(dataHost, dataPort, peerToken, timeout);
+            return null;
+        }, false).recover(e -> Future.failedFuture(new CollectiveException(who()
+                + ": cannot connect the stream to rank " + next() + " at " + dataHost + ":" + dataPort + ": "
+                + e.getMessage(), next(), e)));
+    }
+
+    /** The link's threads report here; everything they report is handled on this rank's event loop. */
+    private final class LinkEvents implements SocketLink.Events {
+        @Override
+        public void received(SocketLink.Frame frame) {
+            context.runOnContext(v -> onFrame(frame));
+        }
+
+        @Override
+        public void inboundEnded(String reason, boolean badStream) {
+            onContext(() -> {
+                if (closed) {
+                    return;
+                }
+                if (badStream) {
+                    fail(new CollectiveException(who() + ": bad stream from rank " + prev() + ": " + reason, prev()),
+                            true);
+                } else {
+                    streamClosed("the stream from rank " + prev() + " (" + address(job, prev())
+                            + (prevNode.equals("?") ? "" : ", node " + prevNode) + ") " + reason, prev(), false);
+                }
+            });
+        }
+
+        @Override
+        public void written(RingOp op, int step, int piece, java.io.IOException failure) {
+            context.runOnContext(v -> {
+                op.outstandingWrites--;
+                if (op.finished) {
+                    return;
+                }
+                if (failure != null) {
+                    fail(op, describe(op) + ": sending step " + step + " piece " + piece + " to rank " + next() + " ("
+                            + nextAddress + (nextNode.equals("?") ? "" : ", node " + nextNode) + ") failed: "
+                            + failure.getMessage(), next(), failure);
+                } else {
+                    op.writesDone++;
+                    maybeComplete(op);
+                }
+            });
+        }
+
+        @Override
+        public void outboundEnded(String reason) {
+            onContext(() -> {
+                if (!closed) {
+                    streamClosed("the stream to rank " + next() + " (" + nextAddress
+                            + (nextNode.equals("?") ? "" : ", node " + nextNode) + ") " + reason, next(), true);
+                }
+            });
+        }
+    }
+
+    /** A whole frame from the predecessor (SOCKET): into its operation, or kept until the operation starts. */
+    private void onFrame(SocketLink.Frame f) {
+        link.processed();
+        Chunk h = f.header;
+        if (h.generation != options.generation()) {
+            LOG.fine(() -> who() + ": dropped a chunk of generation " + h.generation);
+            link.release(f);
+            return;
+        }
+        if (broken != null || closed) {
+            link.release(f);
+            return;
+        }
+        RingOp op = ops.get(h.op);
+        if (op != null) {
+            acceptFrame(op, f);
+        } else if (h.op >= nextToStart) {
+            earlyFrames.computeIfAbsent(h.op, k -> new ArrayList<>()).add(f); // the predecessor is ahead
+        } else {
+            link.release(f);
+            fail(new CollectiveException(who() + ": rank " + h.sender + " sent step " + h.step + " of operation #"
+                    + h.op + ", which is over on this rank: the ranks do not call the same collectives in the "
+                    + "same order", h.sender), true);
+        }
+    }
+
+    /**
+     * Adds or copies a frame's floats into place and, if the schedule sends the piece on at the
+     * next step, sends this very frame on (the sum written back into it, the header rewritten).
+     */
+    private void acceptFrame(RingOp op, SocketLink.Frame f) {
+        Chunk h = f.header;
+        String problem = check(op, h);
+        if (problem != null) {
+            link.release(f);
+            fail(op, describe(op) + ": " + problem, h.sender, null);
+            return;
+        }
+        int at = op.pieceStart(op.recvSegment(h.step), h.piece);
+        boolean forward = h.step + 1 < op.totalSteps;
+        if (op.reduces(h.step)) {
+            float scale = op.reduce == ReduceOp.AVG && op.completesReduction(h.step) ? 1f / world : 1f;
+            LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, forward, scratch);
+        } else {
+            java.lang.foreign.MemorySegment.copy(f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES, op.data, at,
+                    h.count);
+        }
+        op.received++;
+        if (forward) {
+            ChunkFrames.forward(f.buf, h.step + 1, rank);
+            sendFrame(op, f, h.step + 1, h.piece, h.count);
+        } else {
+            link.release(f);
+        }
+        maybeComplete(op);
+    }
+
+    /** Hands a filled frame to the link's sender thread; its completion comes back through {@link LinkEvents}. */
+    private void sendFrame(RingOp op, SocketLink.Frame f, int step, int piece, int count) {
+        f.op = op;
+        f.step = step;
+        f.piece = piece;
+        op.outstandingWrites++;
+        op.writesStarted++;
+        link.send(f, count);
     }
 
     /** Connects to the successor's stream server and sends its token. */
@@ -371,8 +534,9 @@ public final class RingCommunicator implements Communicator {
                             done.tryFail(new CollectiveException(who() + ": " + problem, next()));
                         } else {
                             nextNode = nodeOf(ar.result().body());
-                            if (options.transport() == Transport.STREAM) {
-                                connectNext(ar.result().body()).onComplete(c -> onContext(() -> {
+                            if (options.transport() != Transport.EVENT_BUS) {
+                                (options.transport() == Transport.STREAM ? connectNext(ar.result().body())
+                                        : connectSocket(ar.result().body())).onComplete(c -> onContext(() -> {
                                     if (c.succeeded()) {
                                         done.tryComplete();
                                     } else {
@@ -554,6 +718,16 @@ public final class RingCommunicator implements Communicator {
             }
             op.starting = false;
         }
+        List<SocketLink.Frame> waitingFrames = earlyFrames.remove(op.seq);
+        if (waitingFrames != null) {
+            for (SocketLink.Frame f : waitingFrames) {
+                if (!op.finished) {
+                    acceptFrame(op, f);
+                } else {
+                    link.release(f);
+                }
+            }
+        }
         List<Chunk> waiting = early.remove(op.seq);
         if (waiting != null) {
             for (Chunk c : waiting) {
@@ -577,6 +751,15 @@ public final class RingCommunicator implements Communicator {
     private void send(RingOp op, int step, int segment, int piece) {
         int from = op.pieceStart(segment, piece);
         int count = op.pieceLength(segment, piece);
+        if (options.transport() == Transport.SOCKET) {
+            SocketLink.Frame f = link.frame();
+            ChunkFrames.writeHeader(f.buf, options.generation(), op.seq, op.kind.code, op.length, step, piece, rank,
+                    count);
+            java.lang.foreign.MemorySegment.copy(op.data, from, f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES,
+                    count);
+            sendFrame(op, f, step, piece, count);
+            return;
+        }
         Chunk c = Chunk.outgoing(options.generation(), op.seq, op.kind.code, op.length, step, piece, rank, op.data,
                 from, count);
         op.outstandingWrites++;
@@ -776,6 +959,7 @@ public final class RingCommunicator implements Communicator {
         }
         ops.clear();
         early.clear();
+        earlyFrames.clear();
     }
 
     private void failOne(RingOp op, CollectiveException e) {
@@ -841,6 +1025,9 @@ public final class RingCommunicator implements Communicator {
             }
             if (dataServer != null) {
                 dataServer.close();
+            }
+            if (link != null) {
+                link.close();
             }
         });
     }
