@@ -25,11 +25,12 @@ final class LeFloats {
     /**
      * {@code dst[at, at + n) = (dst[at, at + n) + src) * scale}, where {@code src} is {@code n}
      * little-endian floats at byte {@code srcOffset} of {@code seg}; with {@code back} the result
-     * is also written over {@code src}, the frame that goes on to the next rank. A scale of 1 is
-     * not multiplied (sums stay bit for bit what a plain add gives).
+     * is also written over {@code src}, the frame that goes on to the next rank, and without
+     * {@code keep} only there ({@code dst} is left as it was). A scale of 1 is not multiplied
+     * (sums stay bit for bit what a plain add gives).
      */
-    static void add(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean back,
-                    float[] scratch) {
+    static void add(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
+                    boolean back, float[] scratch) {
         for (int done = 0; done < n; ) {
             int k = Math.min(RUN, n - done);
             long off = srcOffset + (long) done * Float.BYTES;
@@ -44,7 +45,9 @@ final class LeFloats {
                     scratch[i] = (dst[base + i] + scratch[i]) * scale;
                 }
             }
-            System.arraycopy(scratch, 0, dst, base, k);
+            if (keep) {
+                System.arraycopy(scratch, 0, dst, base, k);
+            }
             if (back) {
                 MemorySegment.copy(scratch, 0, seg, Chunk.LE_FLOAT, off, k);
             }

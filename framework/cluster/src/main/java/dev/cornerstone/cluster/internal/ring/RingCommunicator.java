@@ -408,7 +408,9 @@ public final class RingCommunicator implements Communicator {
         boolean forward = h.step + 1 < op.totalSteps;
         if (op.reduces(h.step)) {
             float scale = op.reduce == ReduceOp.AVG && op.completesReduction(h.step) ? 1f / world : 1f;
-            LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, forward, scratch);
+            // An all-reduce's partial sums only travel on: the all-gather overwrites them here.
+            boolean keep = op.kind != OpKind.ALL_REDUCE || op.completesReduction(h.step);
+            LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward, scratch);
         } else {
             java.lang.foreign.MemorySegment.copy(f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES, op.data, at,
                     h.count);
@@ -752,12 +754,9 @@ public final class RingCommunicator implements Communicator {
         int from = op.pieceStart(segment, piece);
         int count = op.pieceLength(segment, piece);
         if (options.transport() == Transport.SOCKET) {
-            SocketLink.Frame f = link.frame();
-            ChunkFrames.writeHeader(f.buf, options.generation(), op.seq, op.kind.code, op.length, step, piece, rank,
-                    count);
-            java.lang.foreign.MemorySegment.copy(op.data, from, f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES,
-                    count);
-            sendFrame(op, f, step, piece, count);
+            op.outstandingWrites++;
+            op.writesStarted++;
+            link.send(new SocketLink.Encode(op, step, piece, options.generation(), rank, op.data, from, count));
             return;
         }
         Chunk c = Chunk.outgoing(options.generation(), op.seq, op.kind.code, op.length, step, piece, rank, op.data,

@@ -35,7 +35,7 @@ final class SocketLink implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("dev.cornerstone.cluster.collective");
     static final int MAX_UNPROCESSED = 16;
     /** Free frames kept for reuse; more are left to the garbage collector. */
-    private static final int MAX_FREE = 16;
+    private static final int MAX_FREE = 32;
 
     /** What the link tells its communicator, from the link's threads. */
     interface Events {
@@ -70,6 +70,14 @@ final class SocketLink implements AutoCloseable {
         }
     }
 
+    /**
+     * A piece to send from the caller's array: the sender thread encodes it into a frame of its
+     * own just before writing it, so the pieces an operation sends first take no frame each
+     * while they wait (the array is not touched by the ring until they are written).
+     */
+    record Encode(RingOp op, int step, int piece, long generation, int sender, float[] src, int from, int count) {
+    }
+
     private static final Frame STOP = new Frame(0);
 
     private final String name;
@@ -77,7 +85,7 @@ final class SocketLink implements AutoCloseable {
     private final Events events;
     private final ConcurrentLinkedQueue<Frame> free = new ConcurrentLinkedQueue<>();
     private final AtomicInteger freeCount = new AtomicInteger();
-    private final LinkedBlockingQueue<Frame> outgoing = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Object> outgoing = new LinkedBlockingQueue<>(); // Frame or Encode
     private final Semaphore unprocessed = new Semaphore(MAX_UNPROCESSED);
     private volatile boolean closed;
     private ServerSocketChannel server;
@@ -198,13 +206,34 @@ final class SocketLink implements AutoCloseable {
         outgoing.add(f);
     }
 
+    /** Queues a piece of the caller's array for the successor, encoded when its turn comes. */
+    void send(Encode e) {
+        outgoing.add(e);
+    }
+
     private void sendLoop() {
         IOException dead = null;
+        Frame own = null;
         try {
             while (true) {
-                Frame f = outgoing.take();
-                if (f == STOP) {
+                Object next = outgoing.take();
+                if (next == STOP) {
                     return;
+                }
+                Frame f;
+                if (next instanceof Encode e) {
+                    f = own != null ? own : new Frame(chunkBytes);
+                    own = null;
+                    ChunkFrames.writeHeader(f.buf, e.generation(), e.op().seq, e.op().kind.code, e.op().length,
+                            e.step(), e.piece(), e.sender(), e.count());
+                    MemorySegment.copy(e.src(), e.from(), f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES,
+                            e.count());
+                    f.buf.limit(ChunkCodec.HEADER_BYTES + e.count() * Float.BYTES).position(0);
+                    f.op = e.op();
+                    f.step = e.step();
+                    f.piece = e.piece();
+                } else {
+                    f = (Frame) next;
                 }
                 IOException failure = dead;
                 if (failure == null) {
@@ -220,7 +249,12 @@ final class SocketLink implements AutoCloseable {
                 RingOp op = f.op;
                 int step = f.step;
                 int piece = f.piece;
-                release(f);
+                if (next instanceof Encode) {
+                    f.op = null;
+                    own = f;
+                } else {
+                    release(f);
+                }
                 if (!closed) {
                     events.written(op, step, piece, failure);
                 }
