@@ -40,12 +40,13 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
         SOCKET
     }
 
-    /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, streamed. */
+    /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, over blocking sockets. */
     public static final CollectiveOptions DEFAULTS = new CollectiveOptions(Duration.ofSeconds(60),
-            Duration.ofSeconds(60), 1 << 20, 0, Transport.STREAM);
+            Duration.ofSeconds(60), 1 << 20, 0, Transport.SOCKET);
 
+    /** With the default transport, {@link Transport#SOCKET}. */
     public CollectiveOptions(Duration timeout, Duration connectTimeout, int chunkBytes, long generation) {
-        this(timeout, connectTimeout, chunkBytes, generation, Transport.STREAM);
+        this(timeout, connectTimeout, chunkBytes, generation, Transport.SOCKET);
     }
 
     public CollectiveOptions {

@@ -4,7 +4,7 @@
  * job, each rank a consumer at {@code cornerstone.rank.<job>.<rank>}.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package dev.cornerstone.cluster.collective;
 
 import org.osgi.annotation.bundle.Export;

@@ -64,7 +64,7 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
             throw new IllegalArgumentException(SOURCE + ": cluster.collective.chunk.bytes=" + chunk
                     + " must be a multiple of 4 (whole floats)");
         }
-        String transport = or(trimmed(property.apply("cluster.collective.transport")), "stream");
+        String transport = or(trimmed(property.apply("cluster.collective.transport")), "socket");
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;

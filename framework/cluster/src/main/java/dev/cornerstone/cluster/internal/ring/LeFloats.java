@@ -17,6 +17,38 @@ final class LeFloats {
     private LeFloats() {
     }
 
+    /**
+     * As {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean, float[])}
+     * with the destination off-heap: {@code n} little-endian floats at byte {@code dstOffset}
+     * of {@code dst}; {@code scratch2} holds a run of them.
+     */
+    static void add(MemorySegment dst, long dstOffset, MemorySegment seg, long srcOffset, int n, float scale,
+                    boolean keep, boolean back, float[] scratch, float[] scratch2) {
+        for (int done = 0; done < n; ) {
+            int k = Math.min(RUN, n - done);
+            long off = srcOffset + (long) done * Float.BYTES;
+            long dOff = dstOffset + (long) done * Float.BYTES;
+            MemorySegment.copy(seg, Chunk.LE_FLOAT, off, scratch, 0, k);
+            MemorySegment.copy(dst, Chunk.LE_FLOAT, dOff, scratch2, 0, k);
+            if (scale == 1f) {
+                for (int i = 0; i < k; i++) {
+                    scratch[i] += scratch2[i];
+                }
+            } else {
+                for (int i = 0; i < k; i++) {
+                    scratch[i] = (scratch2[i] + scratch[i]) * scale;
+                }
+            }
+            if (keep) {
+                MemorySegment.copy(scratch, 0, dst, Chunk.LE_FLOAT, dOff, k);
+            }
+            if (back) {
+                MemorySegment.copy(scratch, 0, seg, Chunk.LE_FLOAT, off, k);
+            }
+            done += k;
+        }
+    }
+
     /** A scratch array for {@link #add}, one per thread that adds. */
     static float[] scratch() {
         return new float[RUN];

@@ -87,6 +87,7 @@ public final class RingCommunicator implements Communicator {
     private final Map<Long, List<SocketLink.Frame>> earlyFrames = new HashMap<>();
     /** For the reduce-scatter's adds (SOCKET), on this rank's event loop. */
     private final float[] scratch = LeFloats.scratch();
+    private final float[] scratch2 = LeFloats.scratch();
     /** Set when a neighbour's stream closed while no operation needed it. */
     private CollectiveException nextGone;
     private CollectiveException prevGone;
@@ -410,7 +411,15 @@ public final class RingCommunicator implements Communicator {
             float scale = op.reduce == ReduceOp.AVG && op.completesReduction(h.step) ? 1f / world : 1f;
             // An all-reduce's partial sums only travel on: the all-gather overwrites them here.
             boolean keep = op.kind != OpKind.ALL_REDUCE || op.completesReduction(h.step);
-            LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward, scratch);
+            if (op.mem != null) {
+                LeFloats.add(op.mem, (long) at * Float.BYTES, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale,
+                        keep, forward, scratch, scratch2);
+            } else {
+                LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward, scratch);
+            }
+        } else if (op.mem != null) {
+            java.lang.foreign.MemorySegment.copy(f.segment, ChunkCodec.HEADER_BYTES, op.mem, (long) at * Float.BYTES,
+                    (long) h.count * Float.BYTES);
         } else {
             java.lang.foreign.MemorySegment.copy(f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES, op.data, at,
                     h.count);
@@ -670,6 +679,63 @@ public final class RingCommunicator implements Communicator {
             throw new IllegalArgumentException("broadcast root " + root + " is not a rank of a world of " + world);
         }
         return submit(OpKind.BROADCAST, ReduceOp.SUM, root, data, offset, length);
+    }
+
+    // Off-heap operands: the SOCKET transport sends straight from the segment and adds or copies
+    // into it; the other transports stage it through an array (Communicator's defaults).
+
+    @Override
+    public CompletableFuture<Void> allReduce(java.lang.foreign.MemorySegment data, ReduceOp op) {
+        return options.transport() != Transport.SOCKET ? Communicator.super.allReduce(data, op)
+                : submit(OpKind.ALL_REDUCE, Objects.requireNonNull(op, "op"), -1, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> reduceScatter(java.lang.foreign.MemorySegment data, ReduceOp op) {
+        return options.transport() != Transport.SOCKET ? Communicator.super.reduceScatter(data, op)
+                : submit(OpKind.REDUCE_SCATTER, Objects.requireNonNull(op, "op"), -1, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> allGather(java.lang.foreign.MemorySegment data) {
+        return options.transport() != Transport.SOCKET ? Communicator.super.allGather(data)
+                : submit(OpKind.ALL_GATHER, ReduceOp.SUM, -1, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> broadcast(java.lang.foreign.MemorySegment data, int root) {
+        if (root < 0 || root >= world) {
+            throw new IllegalArgumentException("broadcast root " + root + " is not a rank of a world of " + world);
+        }
+        return options.transport() != Transport.SOCKET ? Communicator.super.broadcast(data, root)
+                : submit(OpKind.BROADCAST, ReduceOp.SUM, root, data);
+    }
+
+    /** The floats in an off-heap operand, checked: a whole number of them, usable from the ring's threads. */
+    private static int floatsOf(java.lang.foreign.MemorySegment data) {
+        Objects.requireNonNull(data, "data");
+        long bytes = data.byteSize();
+        if (bytes % Float.BYTES != 0 || bytes / Float.BYTES > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("data: a segment of " + bytes + " bytes is not a whole number of floats"
+                    + " (at most " + Integer.MAX_VALUE + ")");
+        }
+        // A thread that was never started owns no confined arena.
+        if (!data.isAccessibleBy(Thread.ofPlatform().unstarted(() -> { }))) {
+            throw new IllegalArgumentException("data: a segment of a confined arena cannot be used by the ring's "
+                    + "threads; allocate it from an automatic, shared or global arena");
+        }
+        return (int) (bytes / Float.BYTES);
+    }
+
+    private CompletableFuture<Void> submit(OpKind kind, ReduceOp reduce, int root, java.lang.foreign.MemorySegment data) {
+        int length = floatsOf(data);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (this) {
+            long seq = nextSeq++;
+            RingOp op = new RingOp(seq, kind, reduce, root, data, length, rank, world, chunkFloats, f);
+            context.runOnContext(v -> start(op));
+        }
+        return f;
     }
 
     private CompletableFuture<Void> submit(OpKind kind, ReduceOp reduce, int root, float[] data, int offset,

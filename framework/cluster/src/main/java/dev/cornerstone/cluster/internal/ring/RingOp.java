@@ -35,6 +35,8 @@ final class RingOp {
     final ReduceOp reduce;
     final int root;
     final float[] data;
+    /** The operand when it is off-heap (then {@link #data} is null): little-endian floats. */
+    final java.lang.foreign.MemorySegment mem;
     final int offset;
     final int length;
     final int rank;
@@ -60,7 +62,19 @@ final class RingOp {
 
     RingOp(long seq, OpKind kind, ReduceOp reduce, int root, float[] data, int offset, int length, int rank, int world,
            int chunkFloats, CompletableFuture<Void> future) {
+        this(seq, kind, reduce, root, data, null, offset, length, rank, world, chunkFloats, future);
+    }
+
+    /** An operation on the whole of {@code mem}, {@code length} floats. */
+    RingOp(long seq, OpKind kind, ReduceOp reduce, int root, java.lang.foreign.MemorySegment mem, int length, int rank,
+           int world, int chunkFloats, CompletableFuture<Void> future) {
+        this(seq, kind, reduce, root, null, mem, 0, length, rank, world, chunkFloats, future);
+    }
+
+    private RingOp(long seq, OpKind kind, ReduceOp reduce, int root, float[] data, java.lang.foreign.MemorySegment mem,
+                   int offset, int length, int rank, int world, int chunkFloats, CompletableFuture<Void> future) {
         this.seq = seq;
+        this.mem = mem;
         this.kind = kind;
         this.reduce = reduce;
         this.root = root;

@@ -221,14 +221,25 @@ final class SocketLink implements AutoCloseable {
                     return;
                 }
                 Frame f;
+                ByteBuffer payload = null; // floats written straight from an off-heap operand
                 if (next instanceof Encode e) {
                     f = own != null ? own : new Frame(chunkBytes);
                     own = null;
                     ChunkFrames.writeHeader(f.buf, e.generation(), e.op().seq, e.op().kind.code, e.op().length,
                             e.step(), e.piece(), e.sender(), e.count());
-                    MemorySegment.copy(e.src(), e.from(), f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES,
-                            e.count());
-                    f.buf.limit(ChunkCodec.HEADER_BYTES + e.count() * Float.BYTES).position(0);
+                    if (e.src() != null) {
+                        MemorySegment.copy(e.src(), e.from(), f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES,
+                                e.count());
+                        f.buf.limit(ChunkCodec.HEADER_BYTES + e.count() * Float.BYTES).position(0);
+                    } else {
+                        f.buf.limit(ChunkCodec.HEADER_BYTES).position(0);
+                        try {
+                            payload = e.op().mem.asSlice((long) e.from() * Float.BYTES,
+                                    (long) e.count() * Float.BYTES).asByteBuffer();
+                        } catch (RuntimeException gone) { // the caller's arena closed after its operation failed
+                            payload = ByteBuffer.allocate(e.count() * Float.BYTES);
+                        }
+                    }
                     f.op = e.op();
                     f.step = e.step();
                     f.piece = e.piece();
@@ -239,11 +250,20 @@ final class SocketLink implements AutoCloseable {
                 if (failure == null) {
                     try {
                         ByteBuffer b = f.buf;
-                        while (b.hasRemaining()) {
-                            out.write(b);
+                        if (payload == null) {
+                            while (b.hasRemaining()) {
+                                out.write(b);
+                            }
+                        } else {
+                            ByteBuffer[] both = {b, payload};
+                            while (payload.hasRemaining()) {
+                                out.write(both);
+                            }
                         }
                     } catch (IOException e) {
                         failure = dead = e;
+                    } catch (IllegalStateException e) { // the caller's arena closed under the write
+                        failure = dead = new IOException(e.getMessage(), e);
                     }
                 }
                 RingOp op = f.op;
