@@ -532,11 +532,20 @@ abstract class RingCollectivesSuite {
     void aRankThatLeavesMidOperationFailsItsNeighboursAtOnceNamingIt() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(transport() != CollectiveOptions.Transport.EVENT_BUS,
                 "event-bus transport: no connection closes, only Hazelcast membership tells (ClusterRuntimeTest)");
+        for (boolean offHeap : new boolean[] {false, true}) {
+            ranksOneAndTwoFailWhenRankTwoLeaves(offHeap);
+        }
+    }
+
+    private void ranksOneAndTwoFailWhenRankTwoLeaves(boolean offHeap) throws Exception {
         List<Communicator> ring = ring(3, SMALL_CHUNKS.withChunkBytes(4 << 10).withTimeout(Duration.ofSeconds(20)));
         try {
-            // Ranks 0 and 1 start an all-reduce; rank 2 leaves instead of calling it.
-            CompletableFuture<Void> r0 = ring.get(0).allReduce(new float[200_000], ReduceOp.SUM);
-            CompletableFuture<Void> r1 = ring.get(1).allReduce(new float[200_000], ReduceOp.SUM);
+            // Ranks 0 and 1 start an all-reduce (an all-gather of segments, read straight into
+            // place); rank 2 leaves instead of calling it.
+            CompletableFuture<Void> r0 = offHeap ? ring.get(0).allGather(java.lang.foreign.Arena.ofAuto().allocate(800_000))
+                    : ring.get(0).allReduce(new float[200_000], ReduceOp.SUM);
+            CompletableFuture<Void> r1 = offHeap ? ring.get(1).allGather(java.lang.foreign.Arena.ofAuto().allocate(800_000))
+                    : ring.get(1).allReduce(new float[200_000], ReduceOp.SUM);
             Thread.sleep(200);
             long t0 = System.nanoTime();
             ring.get(2).close();

@@ -70,7 +70,8 @@ public final class RingCommunicator implements Communicator {
     // Confined to the context's thread:
     private MessageConsumer<Object> consumer;
     private MessageProducer<Chunk> toNext;
-    private final Map<Long, RingOp> ops = new HashMap<>();
+    /** Operations started and not finished; concurrent only so that SOCKET's receiver may look one up (route). */
+    private final Map<Long, RingOp> ops = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Long, List<Chunk>> early = new HashMap<>();
     private long nextToStart;
     private Promise<Void> prevHello;
@@ -323,6 +324,21 @@ public final class RingCommunicator implements Communicator {
         }
 
         @Override
+        public SocketLink.Route route(Chunk h) {
+            if (h.generation != options.generation() || broken != null || closed) {
+                return null;
+            }
+            RingOp op = ops.get(h.op);
+            // Only copies (all-gather, broadcast) of an off-heap operand, and only frames that fit
+            // the operation (the same checks as on the event loop, but for duplicates).
+            if (op == null || op.mem == null || op.reduces(h.step) || mismatch(op, h) != null || !op.enterWriter()) {
+                return null;
+            }
+            int at = op.pieceStart(op.recvSegment(h.step), h.piece);
+            return new SocketLink.Route(op, op.mem.asSlice((long) at * Float.BYTES, (long) h.count * Float.BYTES));
+        }
+
+        @Override
         public void inboundEnded(String reason, boolean badStream) {
             onContext(() -> {
                 if (closed) {
@@ -371,6 +387,10 @@ public final class RingCommunicator implements Communicator {
     private void onFrame(SocketLink.Frame f) {
         link.processed();
         Chunk h = f.header;
+        if (f.direct && !ops.containsKey(h.op)) { // its operation failed meanwhile
+            link.release(f);
+            return;
+        }
         if (h.generation != options.generation()) {
             LOG.fine(() -> who() + ": dropped a chunk of generation " + h.generation);
             link.release(f);
@@ -407,6 +427,19 @@ public final class RingCommunicator implements Communicator {
         }
         int at = op.pieceStart(op.recvSegment(h.step), h.piece);
         boolean forward = h.step + 1 < op.totalSteps;
+        if (f.direct) {
+            // The floats are in place already; the piece goes on from the operand.
+            link.release(f);
+            op.received++;
+            if (forward) {
+                op.outstandingWrites++;
+                op.writesStarted++;
+                link.send(new SocketLink.Encode(op, h.step + 1, h.piece, options.generation(), rank, null, at,
+                        h.count));
+            }
+            maybeComplete(op);
+            return;
+        }
         if (op.reduces(h.step)) {
             float scale = op.reduce == ReduceOp.AVG && op.completesReduction(h.step) ? 1f / world : 1f;
             // An all-reduce's partial sums only travel on: the all-gather overwrites them here.
@@ -871,6 +904,18 @@ public final class RingCommunicator implements Communicator {
 
     /** Why chunk (or frame header) {@code c} does not fit {@code op}; null when it does. Marks it seen. */
     private String check(RingOp op, Chunk c) {
+        String problem = mismatch(op, c);
+        if (problem != null) {
+            return problem;
+        }
+        if (!op.markSeen(c.step, c.piece)) {
+            return "rank " + c.sender + " sent piece " + c.piece + " of step " + c.step + " twice";
+        }
+        return null;
+    }
+
+    /** Why {@code c} does not fit {@code op}, duplicates aside; null when it does. Reads only what never changes. */
+    private String mismatch(RingOp op, Chunk c) {
         if (c.kind != op.kind.code || c.opLength != op.length) {
             OpKind k = OpKind.of(c.kind);
             return "rank " + c.sender + " sent " + (k == null ? "kind " + c.kind : k.label) + " of " + c.opLength
@@ -887,9 +932,6 @@ public final class RingCommunicator implements Communicator {
         if (c.piece < 0 || c.piece >= op.pieces(op.segLength(seg)) || c.count != op.pieceLength(seg, c.piece)) {
             return "rank " + c.sender + " sent piece " + c.piece + " of " + c.count + " floats at step " + c.step
                     + ", which does not fit segment " + seg + " (are the chunk sizes equal?)";
-        }
-        if (!op.markSeen(c.step, c.piece)) {
-            return "rank " + c.sender + " sent piece " + c.piece + " of step " + c.step + " twice";
         }
         return null;
     }
@@ -952,7 +994,26 @@ public final class RingCommunicator implements Communicator {
             op.finished = true;
             vertx.cancelTimer(op.timer);
             ops.remove(op.seq);
+            seal(op);
             op.future.complete(null);
+        }
+    }
+
+    /**
+     * No receiver thread writes into {@code op}'s operand after this returns. One still reading
+     * into it (only a peer that sends more than the schedule, or a failure mid-frame) has its
+     * connection closed under it, which ends the read at once: the ring is broken then anyway.
+     */
+    private void seal(RingOp op) {
+        if (op.mem == null) {
+            return;
+        }
+        op.sealed = true;
+        if (op.writers.get() > 0) {
+            link.abortInbound();
+            while (op.writers.get() > 0) {
+                Thread.onSpinWait();
+            }
         }
     }
 
@@ -1032,6 +1093,7 @@ public final class RingCommunicator implements Communicator {
             op.finished = true;
             vertx.cancelTimer(op.timer);
             ops.remove(op.seq);
+            seal(op);
             op.future.completeExceptionally(e);
         }
     }

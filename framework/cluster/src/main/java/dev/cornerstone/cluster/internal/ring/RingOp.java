@@ -57,6 +57,13 @@ final class RingOp {
     int writesStarted;
     long timer = -1;
     boolean finished;
+    /**
+     * SOCKET, off-heap operand: receiver threads reading straight into {@link #mem} now. Once
+     * {@link #sealed}, none may start; the operation's future completes only when none is left
+     * (the caller may reuse its memory the moment it does).
+     */
+    final java.util.concurrent.atomic.AtomicInteger writers = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean sealed;
     /** Set while the first step's pieces are being written: the operation cannot be complete yet. */
     boolean starting;
 
@@ -198,6 +205,20 @@ final class RingOp {
         }
         seen.set(bit);
         return true;
+    }
+
+    /** A receiver thread may write into {@link #mem}: false once the operation is sealed. */
+    boolean enterWriter() {
+        writers.incrementAndGet();
+        if (sealed) {
+            writers.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void exitWriter() {
+        writers.decrementAndGet();
     }
 
     boolean complete() {

@@ -42,6 +42,13 @@ final class SocketLink implements AutoCloseable {
         /** A whole frame arrived (receiver thread); hand it back with {@link #processed} and {@link #release}. */
         void received(Frame frame);
 
+        /**
+         * Where the floats of a frame whose header just arrived go, when straight into an
+         * operand (receiver thread); null: into the frame. A route holds its operation's
+         * writer count until the floats are in.
+         */
+        Route route(Chunk header);
+
         /** The stream from the predecessor ended: closed, reset, or (badStream) not a stream of frames. */
         void inboundEnded(String reason, boolean badStream);
 
@@ -52,6 +59,10 @@ final class SocketLink implements AutoCloseable {
         void outboundEnded(String reason);
     }
 
+    /** Floats read straight into {@code dst}, a slice of {@code op}'s off-heap operand. */
+    record Route(RingOp op, MemorySegment dst) {
+    }
+
     /** A direct buffer holding one frame: the header at 0, the floats after it. */
     static final class Frame {
         final ByteBuffer buf;
@@ -59,6 +70,8 @@ final class SocketLink implements AutoCloseable {
         final MemorySegment segment;
         /** The header of a frame received. */
         Chunk header;
+        /** Its floats went straight into the operand (see {@link Events#route}), not into this buffer. */
+        boolean direct;
         // Of a frame being sent, for its completion:
         RingOp op;
         int step;
@@ -184,6 +197,7 @@ final class SocketLink implements AutoCloseable {
     /** Gives a frame back to the pool. */
     void release(Frame f) {
         f.header = null;
+        f.direct = false;
         f.op = null;
         if (freeCount.incrementAndGet() <= MAX_FREE) {
             free.offer(f);
@@ -320,9 +334,21 @@ final class SocketLink implements AutoCloseable {
                     throw new IllegalStateException("rank " + h.sender + " sent a frame of " + h.count
                             + " floats, more than a chunk of " + chunkFloats + " holds (are the chunk sizes equal?)");
                 }
-                b.limit(ChunkCodec.HEADER_BYTES + h.count * Float.BYTES);
-                if (!readFully(b, false)) {
-                    throw new EOFException("closed in the middle of a frame");
+                Route route = h.count > 0 ? events.route(h) : null;
+                if (route != null) {
+                    try {
+                        if (!readFully(route.dst().asByteBuffer(), false)) {
+                            throw new EOFException("closed in the middle of a frame");
+                        }
+                    } finally {
+                        route.op().exitWriter();
+                    }
+                    f.direct = true;
+                } else {
+                    b.limit(ChunkCodec.HEADER_BYTES + h.count * Float.BYTES);
+                    if (!readFully(b, false)) {
+                        throw new EOFException("closed in the middle of a frame");
+                    }
                 }
                 f.header = h;
                 events.received(f);
@@ -362,6 +388,11 @@ final class SocketLink implements AutoCloseable {
         } catch (IOException e) {
             return "?";
         }
+    }
+
+    /** Closes the incoming connection: a read blocked in it ends at once (the ring is failing). */
+    void abortInbound() {
+        closeQuietly(in);
     }
 
     /** Closes both connections and the server; the threads end. Frames not yet written are dropped. */
