@@ -4,7 +4,10 @@
 # cluster training). Prints bus bandwidth (2(n-1)/n x size / time), TCP bandwidth and the ratio.
 #
 #   itests/bench/run-cluster-bench.sh [SIZES_MB] [WORLDS] [HEAP] [CHUNK_BYTES] [TRANSPORTS]
-#       (after: mvn -B -q install -DskipTests, or any build that ran test-compile and packaged the distribution)
+#       TRANSPORTS: comma-separated socket, stream, eventbus, each optionally :segment (off-heap
+#       operands; default :array, a float[]); default socket,socket:segment,stream.
+#       Env: CLUSTER_BENCH_ITERATIONS, CLUSTER_BENCH_WARMUP (every size), CLUSTER_BENCH_JAVA_OPTS.
+#       (after: mvn -B -q -o package -DskipTests, or any build that ran test-compile and packaged the distribution)
 #
 # Every node is a real 'bin/cornerstone node' JVM of the built distribution, on 127.0.0.1.
 set -euo pipefail

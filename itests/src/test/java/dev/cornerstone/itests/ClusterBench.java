@@ -36,7 +36,7 @@ public final class ClusterBench {
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
             System.err.println("usage: ClusterBench DIST [SIZES_MB=1,16,64] [WORLDS=2,3,4] [HEAP=1g] [CHUNK_BYTES] "
-                    + "[TRANSPORTS=stream,eventbus]");
+                    + "[TRANSPORTS=socket,socket:segment,stream]");
             System.exit(2);
         }
         System.setProperty("cornerstone.dist", Path.of(args[0]).toAbsolutePath().toString());
@@ -44,7 +44,9 @@ public final class ClusterBench {
         List<Integer> worlds = ints(args.length > 2 ? args[2] : "2,3,4");
         String heap = args.length > 3 ? args[3] : "1g";
         Integer chunk = args.length > 4 && !args[4].isBlank() ? Integer.valueOf(args[4]) : null;
-        List<String> transports = List.of((args.length > 5 ? args[5] : "stream,eventbus").split(","));
+        // A transport may name its operand: socket:segment times off-heap operands (socket:array, or
+        // plain socket, a float[]).
+        List<String> transports = List.of((args.length > 5 ? args[5] : "socket,socket:segment,stream").split(","));
         int maxWorld = worlds.stream().mapToInt(Integer::intValue).max().orElseThrow();
 
         Path tmp = Files.createTempDirectory("cluster-bench");
@@ -73,14 +75,18 @@ public final class ClusterBench {
             System.out.printf(Locale.ROOT, "Cluster bench: %d node processes on loopback (heap %s each), %d cores; "
                     + "all-reduce over the event bus vs plain TCP in the same ring%n", maxWorld, heap,
                     Runtime.getRuntime().availableProcessors());
-            System.out.printf(Locale.ROOT, "%5s %6s %-10s %12s %10s %10s %7s %11s%n", "nodes", "MB", "transport",
+            System.out.printf(Locale.ROOT, "%5s %6s %-15s %12s %10s %10s %7s %11s%n", "nodes", "MB", "transport",
                     "all-reduce s", "bus GB/s", "TCP GB/s", "ratio", "CPU ratio");
             int job = 0;
             for (int world : worlds) {
                 for (int mb : sizes) {
                     int floats = mb * (1 << 20) / 4;
-                    int iterations = mb <= 1 ? 20 : mb <= 16 ? 8 : 4;
-                    int warmup = mb <= 1 ? 5 : 2;
+                    // Enough warm-up that the nodes' JIT has compiled the data path (its compiler
+                    // threads would otherwise count in the CPU ratio), and enough timed iterations
+                    // at 64 MB for a median that holds still; CLUSTER_BENCH_ITERATIONS and
+                    // CLUSTER_BENCH_WARMUP override both for every size.
+                    int iterations = envInt("CLUSTER_BENCH_ITERATIONS", mb <= 1 ? 20 : mb <= 16 ? 10 : 8);
+                    int warmup = envInt("CLUSTER_BENCH_WARMUP", mb <= 1 ? 10 : 3);
                     long linkBytes = 2L * (world - 1) * 4L * floats / world;
                     Map<String, Object> tcp = new LinkedHashMap<>();
                     tcp.put("job", "bench-tcp-" + job);
@@ -96,7 +102,9 @@ public final class ClusterBench {
                         Map<String, Object> ar = new LinkedHashMap<>();
                         ar.put("job", "bench-ar-" + (++job));
                         ar.put("op", "all-reduce");
-                        ar.put("transport", transport);
+                        String[] kind = transport.split(":", 2);
+                        ar.put("transport", kind[0]);
+                        ar.put("operand", kind.length > 1 ? kind[1] : "array");
                         ar.put("floats", floats);
                         ar.put("iterations", iterations);
                         ar.put("warmup", warmup);
@@ -111,7 +119,7 @@ public final class ClusterBench {
                                     + " tcp " + tcpAnswers + "\n  ar " + arAnswers);
                         }
                         double bus = linkBytes / arSeconds;
-                        System.out.printf(Locale.ROOT, "%5d %6d %-10s %12.4f %10.3f %10.3f %6.0f%% %10.0f%%%n", world,
+                        System.out.printf(Locale.ROOT, "%5d %6d %-15s %12.4f %10.3f %10.3f %6.0f%% %10.0f%%%n", world,
                                 mb, transport, arSeconds, bus / 1e9, raw / 1e9, 100 * bus / raw,
                                 100 * tcpCpu / totalCpu(arAnswers));
                     }
@@ -179,6 +187,22 @@ public final class ClusterBench {
             sum += a.path("cpuSecondsPerIteration").asDouble();
         }
         return sum;
+    }
+
+    private static int envInt(String name, int otherwise) {
+        String v = System.getenv(name);
+        if (v == null || v.isBlank()) {
+            return otherwise;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < 0 || (n == 0 && name.endsWith("ITERATIONS"))) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + "='" + v + "' is not a count (a positive integer)");
+        }
     }
 
     private static List<Integer> ints(String csv) {

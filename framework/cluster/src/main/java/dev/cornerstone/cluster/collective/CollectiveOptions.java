@@ -30,20 +30,28 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
          * during the hello; the successor adds or copies the floats as the bytes arrive. It
          * skips the event bus's per-message buffering and copies (see the module README).
          */
-        STREAM
+        STREAM,
+        /**
+         * Each rank streams its chunks to its successor over one blocking TCP socket, with a
+         * sender thread and a receiver thread per link (no event loop in the data path); frames
+         * are read into and written from direct buffers, and a piece received is sent on from
+         * the buffer it arrived in (see the module README).
+         */
+        SOCKET
     }
 
-    /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, streamed. */
+    /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, over blocking sockets. */
     public static final CollectiveOptions DEFAULTS = new CollectiveOptions(Duration.ofSeconds(60),
-            Duration.ofSeconds(60), 1 << 20, 0, Transport.STREAM);
+            Duration.ofSeconds(60), 1 << 20, 0, Transport.SOCKET);
 
+    /** With the default transport, {@link Transport#SOCKET}. */
     public CollectiveOptions(Duration timeout, Duration connectTimeout, int chunkBytes, long generation) {
-        this(timeout, connectTimeout, chunkBytes, generation, Transport.STREAM);
+        this(timeout, connectTimeout, chunkBytes, generation, Transport.SOCKET);
     }
 
     public CollectiveOptions {
         if (transport == null) {
-            throw new IllegalArgumentException("collective transport is required (EVENT_BUS or STREAM)");
+            throw new IllegalArgumentException("collective transport is required (EVENT_BUS, STREAM or SOCKET)");
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("collective timeout must be positive, got " + timeout);

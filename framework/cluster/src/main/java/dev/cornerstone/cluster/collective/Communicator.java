@@ -1,6 +1,10 @@
 package dev.cornerstone.cluster.collective;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -55,6 +59,51 @@ public interface Communicator extends AutoCloseable {
 
     default CompletableFuture<Void> allReduce(float[] data, ReduceOp op) {
         return allReduce(data, 0, data.length, op);
+    }
+
+    /** Floats of an off-heap operand: little-endian, as on x86 and ARM ({@code ValueLayout.JAVA_FLOAT} there). */
+    ValueLayout.OfFloat SEGMENT_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * {@link #allReduce(float[], int, int, ReduceOp)} of the whole of {@code data}, off-heap
+     * floats ({@link #SEGMENT_FLOAT}). {@code data} must be accessible from other threads (an
+     * automatic, shared or global arena's) and stay alive until the future completes. With the
+     * {@code SOCKET} transport the ring sends straight from the segment and adds or copies
+     * straight into it (no copy out of the Java heap); other transports stage it through an array.
+     */
+    default CompletableFuture<Void> allReduce(MemorySegment data, ReduceOp op) {
+        return staged(data, a -> allReduce(a, 0, a.length, op));
+    }
+
+    /** {@link #reduceScatter(float[], int, int, ReduceOp)} of the whole of {@code data} (see {@link #allReduce(MemorySegment, ReduceOp)}). */
+    default CompletableFuture<Void> reduceScatter(MemorySegment data, ReduceOp op) {
+        return staged(data, a -> reduceScatter(a, 0, a.length, op));
+    }
+
+    /** {@link #allGather(float[], int, int)} of the whole of {@code data} (see {@link #allReduce(MemorySegment, ReduceOp)}). */
+    default CompletableFuture<Void> allGather(MemorySegment data) {
+        return staged(data, a -> allGather(a, 0, a.length));
+    }
+
+    /** {@link #broadcast(float[], int, int, int)} of the whole of {@code data} (see {@link #allReduce(MemorySegment, ReduceOp)}). */
+    default CompletableFuture<Void> broadcast(MemorySegment data, int root) {
+        return staged(data, a -> broadcast(a, 0, a.length, root));
+    }
+
+    private CompletableFuture<Void> staged(MemorySegment data, Function<float[], CompletableFuture<Void>> op) {
+        java.util.Objects.requireNonNull(data, "data");
+        long bytes = data.byteSize();
+        if (bytes % Float.BYTES != 0 || bytes / Float.BYTES > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("data: a segment of " + bytes + " bytes is not a whole number of floats"
+                    + " that fits an array");
+        }
+        if (!data.isAccessibleBy(Thread.ofPlatform().unstarted(() -> { }))) { // a thread never started owns nothing
+            throw new IllegalArgumentException("data: a segment of a confined arena cannot be used by the ring's "
+                    + "threads; allocate it from an automatic, shared or global arena");
+        }
+        float[] a = new float[(int) (bytes / Float.BYTES)];
+        MemorySegment.copy(data, SEGMENT_FLOAT, 0, a, 0, a.length);
+        return op.apply(a).thenRun(() -> MemorySegment.copy(a, 0, data, SEGMENT_FLOAT, 0, a.length));
     }
 
     /**

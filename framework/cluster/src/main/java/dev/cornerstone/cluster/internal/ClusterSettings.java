@@ -67,12 +67,13 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
             throw new IllegalArgumentException(SOURCE + ": cluster.collective.chunk.bytes=" + chunk
                     + " must be a multiple of 4 (whole floats)");
         }
-        String transport = or(trimmed(property.apply("cluster.collective.transport")), "stream");
+        String transport = or(trimmed(property.apply("cluster.collective.transport")), "socket");
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
+            case "socket" -> CollectiveOptions.Transport.SOCKET;
             default -> throw new IllegalArgumentException(SOURCE + ": cluster.collective.transport=" + transport
-                    + " must be stream or eventbus");
+                    + " must be socket, stream or eventbus");
         };
         CollectiveOptions collective = new CollectiveOptions(Duration.ofSeconds(timeout), Duration.ofSeconds(connect),
                 chunk, 0, t);

@@ -47,7 +47,9 @@ final class Diagnostics {
     /**
      * Request: {@code job}, {@code rank}, {@code nodes} (node id per rank), {@code floats},
      * optional {@code op} (all-reduce, reduce-scatter, all-gather, broadcast), {@code root},
-     * {@code iterations} (5), {@code warmup} (1), {@code timeoutSeconds}, {@code chunkBytes}.
+     * {@code iterations} (5), {@code warmup} (1), {@code timeoutSeconds}, {@code chunkBytes},
+     * {@code transport}, {@code operand} ({@code array}: a {@code float[]}, the default, or
+     * {@code segment}: off-heap floats of a shared arena).
      */
     Map<String, Object> collective(Map<String, Object> req) {
         String job = Requests.string(req, "job");
@@ -64,9 +66,14 @@ final class Diagnostics {
         int iterations = Requests.integer(req, "iterations", 5, 1, 1_000_000);
         int warmup = Requests.integer(req, "warmup", 1, 0, 10_000);
         CollectiveOptions options = options(req);
+        String operand = Requests.string(req, "operand", "array");
+        if (!operand.equals("array") && !operand.equals("segment")) {
+            throw new IllegalArgumentException("operand '" + operand + "' is not array or segment");
+        }
 
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("op", op);
+        out.put("operand", operand);
         out.put("job", job);
         out.put("rank", rank);
         out.put("world", world);
@@ -76,18 +83,27 @@ final class Diagnostics {
         out.put("transport", options.transport().name());
         long t0 = System.nanoTime();
         Communicator comm = null;
-        try {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
             comm = connect(job, rank, nodes, options);
             float[] data = new float[floats];
+            java.lang.foreign.MemorySegment seg = operand.equals("segment") ? arena.allocate(4L * floats, 64) : null;
             float[] token = new float[1];
             List<Double> seconds = new ArrayList<>();
             double cpuSum = 0;
             for (int it = 0; it < warmup + iterations; it++) {
                 fill(op, data, rank, world, root, it);
+                if (seg != null) {
+                    java.lang.foreign.MemorySegment.copy(data, 0, seg, Communicator.SEGMENT_FLOAT, 0, floats);
+                }
                 await(comm.allReduce(token, ReduceOp.SUM), options); // barrier: time the operation, not the fill
                 double cpuAtStart = processCpuSeconds();
                 long s = System.nanoTime();
-                CompletableFuture<Void> f = switch (op) {
+                CompletableFuture<Void> f = seg != null ? switch (op) {
+                    case "all-reduce" -> comm.allReduce(seg, ReduceOp.SUM);
+                    case "reduce-scatter" -> comm.reduceScatter(seg, ReduceOp.SUM);
+                    case "all-gather" -> comm.allGather(seg);
+                    default -> comm.broadcast(seg, root);
+                } : switch (op) {
                     case "all-reduce" -> comm.allReduce(data, 0, floats, ReduceOp.SUM);
                     case "reduce-scatter" -> comm.reduceScatter(data, 0, floats, ReduceOp.SUM);
                     case "all-gather" -> comm.allGather(data, 0, floats);
@@ -99,6 +115,9 @@ final class Diagnostics {
                 // Nobody checks (a CPU-heavy loop) before every rank is done: on shared cores a
                 // rank that finished first would otherwise slow down the ones still reducing.
                 await(comm.allReduce(token, ReduceOp.SUM), options);
+                if (seg != null) {
+                    java.lang.foreign.MemorySegment.copy(seg, Communicator.SEGMENT_FLOAT, 0, data, 0, floats);
+                }
                 String wrong = verify(op, data, rank, world, root, it);
                 if (wrong != null) {
                     throw new IllegalStateException(op + " of " + floats + " floats gave a wrong result on rank " + rank
@@ -259,12 +278,17 @@ final class Diagnostics {
         if (chunk % 4 != 0) {
             throw new IllegalArgumentException("chunkBytes " + chunk + " is not a multiple of 4");
         }
-        String transport = Requests.string(req, "transport", d.transport() == CollectiveOptions.Transport.STREAM
-                ? "stream" : "eventbus");
+        String transport = Requests.string(req, "transport", switch (d.transport()) {
+            case STREAM -> "stream";
+            case SOCKET -> "socket";
+            case EVENT_BUS -> "eventbus";
+        });
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
-            default -> throw new IllegalArgumentException("transport '" + transport + "' is not stream or eventbus");
+            case "socket" -> CollectiveOptions.Transport.SOCKET;
+            default -> throw new IllegalArgumentException("transport '" + transport
+                    + "' is not socket, stream or eventbus");
         };
         return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk).withTransport(t);
     }

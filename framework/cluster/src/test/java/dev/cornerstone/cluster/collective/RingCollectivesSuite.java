@@ -242,6 +242,71 @@ abstract class RingCollectivesSuite {
     }
 
     @Test
+    void offHeapOperandsGiveWhatArraysGive() throws Exception {
+        // Every collective on segments (little-endian floats) against the same collective on
+        // arrays: bit for bit, for sizes the world and the chunk size do not divide.
+        int world = 3;
+        List<Communicator> ring = ring(world, SMALL_CHUNKS);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            Random rnd = new Random(21);
+            for (int n : new int[] {1, 2, 7, 97, 1000}) {
+                for (String op : List.of("all-reduce", "avg", "reduce-scatter", "all-gather", "broadcast")) {
+                    float[][] x = integerInputs(rnd, world, n);
+                    float[][] arrays = new float[world][];
+                    java.lang.foreign.MemorySegment[] segs = new java.lang.foreign.MemorySegment[world];
+                    for (int r = 0; r < world; r++) {
+                        arrays[r] = x[r].clone();
+                        segs[r] = arena.allocate(4L * n, 4);
+                        java.lang.foreign.MemorySegment.copy(x[r], 0, segs[r], Communicator.SEGMENT_FLOAT, 0, n);
+                    }
+                    runAll(ring, (c, r) -> switch (op) {
+                        case "all-reduce" -> c.allReduce(arrays[r], ReduceOp.SUM);
+                        case "avg" -> c.allReduce(arrays[r], ReduceOp.AVG);
+                        case "reduce-scatter" -> c.reduceScatter(arrays[r], 0, n, ReduceOp.SUM);
+                        case "all-gather" -> c.allGather(arrays[r], 0, n);
+                        default -> c.broadcast(arrays[r], 0, n, 2);
+                    });
+                    runAll(ring, (c, r) -> switch (op) {
+                        case "all-reduce" -> c.allReduce(segs[r], ReduceOp.SUM);
+                        case "avg" -> c.allReduce(segs[r], ReduceOp.AVG);
+                        case "reduce-scatter" -> c.reduceScatter(segs[r], ReduceOp.SUM);
+                        case "all-gather" -> c.allGather(segs[r]);
+                        default -> c.broadcast(segs[r], 2);
+                    });
+                    for (int r = 0; r < world; r++) {
+                        float[] got = segs[r].toArray(Communicator.SEGMENT_FLOAT);
+                        int from = 0;
+                        int to = n;
+                        if (op.equals("reduce-scatter")) { // only the owned segment is defined
+                            from = Partition.start(n, world, r);
+                            to = from + Partition.size(n, world, r);
+                        }
+                        assertThat(java.util.Arrays.copyOfRange(got, from, to)).as("%s of %d on rank %d", op, n, r)
+                                .containsExactly(java.util.Arrays.copyOfRange(arrays[r], from, to));
+                    }
+                }
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
+    void aConfinedSegmentIsRefusedNamingTheArgument() throws Exception {
+        List<Communicator> ring = ring(2, SMALL_CHUNKS);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment confined = arena.allocate(40);
+            assertThatThrownBy(() -> ring.get(0).allReduce(confined, ReduceOp.SUM))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("data: a segment of a confined arena");
+            java.lang.foreign.MemorySegment odd = java.lang.foreign.Arena.ofAuto().allocate(10);
+            assertThatThrownBy(() -> ring.get(0).allGather(odd))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a whole number of floats");
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
     void manyOperationsInFlightAtOnceStayApart() throws Exception {
         // Gradient buckets: each rank issues every bucket's all-reduce without waiting, in the same order.
         int world = 3;
@@ -461,6 +526,38 @@ abstract class RingCollectivesSuite {
         CompletableFuture<Communicator> b = Communicators.create(vertx, job, 1, 3, quick);
         assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).cause().hasMessageContaining("world of");
         assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    }
+
+    @Test
+    void aRankThatLeavesMidOperationFailsItsNeighboursAtOnceNamingIt() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(transport() != CollectiveOptions.Transport.EVENT_BUS,
+                "event-bus transport: no connection closes, only Hazelcast membership tells (ClusterRuntimeTest)");
+        for (boolean offHeap : new boolean[] {false, true}) {
+            ranksOneAndTwoFailWhenRankTwoLeaves(offHeap);
+        }
+    }
+
+    private void ranksOneAndTwoFailWhenRankTwoLeaves(boolean offHeap) throws Exception {
+        List<Communicator> ring = ring(3, SMALL_CHUNKS.withChunkBytes(4 << 10).withTimeout(Duration.ofSeconds(20)));
+        try {
+            // Ranks 0 and 1 start an all-reduce (an all-gather of segments, read straight into
+            // place); rank 2 leaves instead of calling it.
+            CompletableFuture<Void> r0 = offHeap ? ring.get(0).allGather(java.lang.foreign.Arena.ofAuto().allocate(800_000))
+                    : ring.get(0).allReduce(new float[200_000], ReduceOp.SUM);
+            CompletableFuture<Void> r1 = offHeap ? ring.get(1).allGather(java.lang.foreign.Arena.ofAuto().allocate(800_000))
+                    : ring.get(1).allReduce(new float[200_000], ReduceOp.SUM);
+            Thread.sleep(200);
+            long t0 = System.nanoTime();
+            ring.get(2).close();
+            for (CompletableFuture<Void> f : List.of(r0, r1)) {
+                assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(CollectiveException.class)
+                        .hasMessageContaining("rank 2");
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(seconds).as("failed long before the 20 s timeout").isLessThan(10);
+        } finally {
+            closeAll(ring);
+        }
     }
 
     @Test

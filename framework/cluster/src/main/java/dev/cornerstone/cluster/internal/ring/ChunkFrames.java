@@ -33,7 +33,32 @@ final class ChunkFrames {
 
     /** Reads a header from {@code h} (exactly {@link ChunkCodec#HEADER_BYTES} bytes); a chunk without floats. */
     static Chunk header(byte[] h) {
-        ByteBuffer b = ByteBuffer.wrap(h); // big-endian, as written
+        return header(ByteBuffer.wrap(h));
+    }
+
+    /** Offset of a header's step, and of its sender, in a frame. */
+    static final int STEP_AT = 2 + 8 + 8 + 1 + 4;
+    static final int SENDER_AT = STEP_AT + 4 + 4;
+
+    /**
+     * Writes a header into {@code b} at 0 (absolute: the buffer's position and limit stay),
+     * big-endian as {@link #encode} writes it; the floats follow at {@link ChunkCodec#HEADER_BYTES}.
+     */
+    static void writeHeader(ByteBuffer b, long generation, long op, byte kind, int opLength, int step, int piece,
+                            int sender, int count) {
+        b.put(0, ChunkCodec.MAGIC).put(1, ChunkCodec.VERSION).putLong(2, generation).putLong(10, op)
+                .put(18, kind).putInt(19, opLength).putInt(STEP_AT, step).putInt(STEP_AT + 4, piece)
+                .putInt(SENDER_AT, sender).putInt(SENDER_AT + 4, count);
+    }
+
+    /** Turns a frame received into the same piece sent on: the next step, from {@code sender}. */
+    static void forward(ByteBuffer b, int step, int sender) {
+        b.putInt(STEP_AT, step).putInt(SENDER_AT, sender);
+    }
+
+    /** Reads a header from the start of {@code b} (big-endian, absolute); a chunk without floats. */
+    static Chunk header(ByteBuffer b) {
+        b = b.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN).position(0);
         byte magic = b.get();
         byte version = b.get();
         if (magic != ChunkCodec.MAGIC || version != ChunkCodec.VERSION) {

@@ -70,7 +70,8 @@ public final class RingCommunicator implements Communicator {
     // Confined to the context's thread:
     private MessageConsumer<Object> consumer;
     private MessageProducer<Chunk> toNext;
-    private final Map<Long, RingOp> ops = new HashMap<>();
+    /** Operations started and not finished; concurrent only so that SOCKET's receiver may look one up (route). */
+    private final Map<Long, RingOp> ops = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Long, List<Chunk>> early = new HashMap<>();
     private long nextToStart;
     private Promise<Void> prevHello;
@@ -81,6 +82,13 @@ public final class RingCommunicator implements Communicator {
     private volatile NetSocketInternal outSocket; // set on the writer event loop
     private NetSocketInternal inSocket;
     private StreamReceiver receiver;
+    /** The SOCKET transport's connections and threads. */
+    private SocketLink link;
+    /** Frames (SOCKET) that arrived before their operation started. */
+    private final Map<Long, List<SocketLink.Frame>> earlyFrames = new HashMap<>();
+    /** For the reduce-scatter's adds (SOCKET), on this rank's event loop. */
+    private final float[] scratch = LeFloats.scratch();
+    private final float[] scratch2 = LeFloats.scratch();
     /** Set when a neighbour's stream closed while no operation needed it. */
     private CollectiveException nextGone;
     private CollectiveException prevGone;
@@ -146,7 +154,9 @@ public final class RingCommunicator implements Communicator {
         prevHello = Promise.promise();
         long deadline = System.nanoTime() + options.connectTimeout().toNanos();
         // The stream server is up before the consumer registers: the hello answer names it.
-        Future<Void> server = options.transport() == Transport.STREAM && world > 1 ? startServer()
+        Future<Void> server = world == 1 ? Future.succeededFuture()
+                : options.transport() == Transport.STREAM ? startServer()
+                : options.transport() == Transport.SOCKET ? startSocketServer()
                 : Future.succeededFuture();
         server.onComplete(ar -> {
             if (ar.failed()) {
@@ -214,6 +224,8 @@ public final class RingCommunicator implements Communicator {
                 .put("transport", options.transport().name()).put("node", nodeId);
         if (dataServer != null) {
             h.put("dataHost", host).put("dataPort", dataServer.actualPort()).put("token", token);
+        } else if (linkPort > 0) {
+            h.put("dataHost", host).put("dataPort", linkPort).put("token", token);
         }
         return h;
     }
@@ -268,6 +280,201 @@ public final class RingCommunicator implements Communicator {
             });
         });
         return dataServer.listen().mapEmpty();
+    }
+
+    // ---- SOCKET transport -------------------------------------------------------------------
+
+    /** The port of the SOCKET transport's server; 0 before it is open. */
+    private int linkPort;
+
+    /** Opens the server this rank's predecessor connects to (SOCKET); the link's events come back on this context. */
+    private Future<Void> startSocketServer() {
+        link = new SocketLink("cornerstone-ring-" + job + "-" + rank, options.chunkBytes(), new LinkEvents());
+        try {
+            linkPort = link.listen(host, token, (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
+            return Future.succeededFuture();
+        } catch (java.io.IOException | RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /** Connects (blocking, on a worker thread) to the successor's SOCKET server and sends its token. */
+    private Future<Void> connectSocket(JsonObject reply) {
+        String dataHost = reply.getString("dataHost");
+        Integer dataPort = reply.getInteger("dataPort");
+        Long peerToken = reply.getLong("token");
+        if (dataHost == null || dataPort == null || peerToken == null) {
+            return Future.failedFuture(new CollectiveException(who() + ": rank " + next()
+                    + " did not offer a stream (is it an older Cornerstone?)", next()));
+        }
+        int timeout = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
+        return vertx.<Void>executeBlocking(() -> {
+            link.connect(dataHost, dataPort, peerToken, timeout);
+            return null;
+        }, false).recover(e -> Future.failedFuture(new CollectiveException(who()
+                + ": cannot connect the stream to rank " + next() + " at " + dataHost + ":" + dataPort + ": "
+                + e.getMessage(), next(), e)));
+    }
+
+    /** The link's threads report here; everything they report is handled on this rank's event loop. */
+    private final class LinkEvents implements SocketLink.Events {
+        @Override
+        public void received(SocketLink.Frame frame) {
+            context.runOnContext(v -> onFrame(frame));
+        }
+
+        @Override
+        public SocketLink.Route route(Chunk h) {
+            if (h.generation != options.generation() || broken != null || closed) {
+                return null;
+            }
+            RingOp op = ops.get(h.op);
+            // Only copies (all-gather, broadcast) of an off-heap operand, and only frames that fit
+            // the operation (the same checks as on the event loop, but for duplicates).
+            if (op == null || op.mem == null || op.reduces(h.step) || mismatch(op, h) != null || !op.enterWriter()) {
+                return null;
+            }
+            int at = op.pieceStart(op.recvSegment(h.step), h.piece);
+            return new SocketLink.Route(op, op.mem.asSlice((long) at * Float.BYTES, (long) h.count * Float.BYTES));
+        }
+
+        @Override
+        public void inboundEnded(String reason, boolean badStream) {
+            onContext(() -> {
+                if (closed) {
+                    return;
+                }
+                if (badStream) {
+                    fail(new CollectiveException(who() + ": bad stream from rank " + prev() + ": " + reason, prev()),
+                            true);
+                } else {
+                    streamClosed("the stream from rank " + prev() + " (" + address(job, prev())
+                            + (prevNode.equals("?") ? "" : ", node " + prevNode) + ") " + reason, prev(), false);
+                }
+            });
+        }
+
+        @Override
+        public void written(RingOp op, int step, int piece, java.io.IOException failure) {
+            context.runOnContext(v -> {
+                op.outstandingWrites--;
+                if (op.finished) {
+                    return;
+                }
+                if (failure != null) {
+                    fail(op, describe(op) + ": sending step " + step + " piece " + piece + " to rank " + next() + " ("
+                            + nextAddress + (nextNode.equals("?") ? "" : ", node " + nextNode) + ") failed: "
+                            + failure.getMessage(), next(), failure);
+                } else {
+                    op.writesDone++;
+                    maybeComplete(op);
+                }
+            });
+        }
+
+        @Override
+        public void outboundEnded(String reason) {
+            onContext(() -> {
+                if (!closed) {
+                    streamClosed("the stream to rank " + next() + " (" + nextAddress
+                            + (nextNode.equals("?") ? "" : ", node " + nextNode) + ") " + reason, next(), true);
+                }
+            });
+        }
+    }
+
+    /** A whole frame from the predecessor (SOCKET): into its operation, or kept until the operation starts. */
+    private void onFrame(SocketLink.Frame f) {
+        link.processed();
+        Chunk h = f.header;
+        if (f.direct && !ops.containsKey(h.op)) { // its operation failed meanwhile
+            link.release(f);
+            return;
+        }
+        if (h.generation != options.generation()) {
+            LOG.fine(() -> who() + ": dropped a chunk of generation " + h.generation);
+            link.release(f);
+            return;
+        }
+        if (broken != null || closed) {
+            link.release(f);
+            return;
+        }
+        RingOp op = ops.get(h.op);
+        if (op != null) {
+            acceptFrame(op, f);
+        } else if (h.op >= nextToStart) {
+            earlyFrames.computeIfAbsent(h.op, k -> new ArrayList<>()).add(f); // the predecessor is ahead
+        } else {
+            link.release(f);
+            fail(new CollectiveException(who() + ": rank " + h.sender + " sent step " + h.step + " of operation #"
+                    + h.op + ", which is over on this rank: the ranks do not call the same collectives in the "
+                    + "same order", h.sender), true);
+        }
+    }
+
+    /**
+     * Adds or copies a frame's floats into place and, if the schedule sends the piece on at the
+     * next step, sends this very frame on (the sum written back into it, the header rewritten).
+     */
+    private void acceptFrame(RingOp op, SocketLink.Frame f) {
+        Chunk h = f.header;
+        String problem = check(op, h);
+        if (problem != null) {
+            link.release(f);
+            fail(op, describe(op) + ": " + problem, h.sender, null);
+            return;
+        }
+        int at = op.pieceStart(op.recvSegment(h.step), h.piece);
+        boolean forward = h.step + 1 < op.totalSteps;
+        if (f.direct) {
+            // The floats are in place already; the piece goes on from the operand.
+            link.release(f);
+            op.received++;
+            if (forward) {
+                op.outstandingWrites++;
+                op.writesStarted++;
+                link.send(new SocketLink.Encode(op, h.step + 1, h.piece, options.generation(), rank, null, at,
+                        h.count));
+            }
+            maybeComplete(op);
+            return;
+        }
+        if (op.reduces(h.step)) {
+            float scale = op.reduce == ReduceOp.AVG && op.completesReduction(h.step) ? 1f / world : 1f;
+            // An all-reduce's partial sums only travel on: the all-gather overwrites them here.
+            boolean keep = op.kind != OpKind.ALL_REDUCE || op.completesReduction(h.step);
+            if (op.mem != null) {
+                LeFloats.add(op.mem, (long) at * Float.BYTES, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale,
+                        keep, forward, scratch, scratch2);
+            } else {
+                LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward, scratch);
+            }
+        } else if (op.mem != null) {
+            java.lang.foreign.MemorySegment.copy(f.segment, ChunkCodec.HEADER_BYTES, op.mem, (long) at * Float.BYTES,
+                    (long) h.count * Float.BYTES);
+        } else {
+            java.lang.foreign.MemorySegment.copy(f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES, op.data, at,
+                    h.count);
+        }
+        op.received++;
+        if (forward) {
+            ChunkFrames.forward(f.buf, h.step + 1, rank);
+            sendFrame(op, f, h.step + 1, h.piece, h.count);
+        } else {
+            link.release(f);
+        }
+        maybeComplete(op);
+    }
+
+    /** Hands a filled frame to the link's sender thread; its completion comes back through {@link LinkEvents}. */
+    private void sendFrame(RingOp op, SocketLink.Frame f, int step, int piece, int count) {
+        f.op = op;
+        f.step = step;
+        f.piece = piece;
+        op.outstandingWrites++;
+        op.writesStarted++;
+        link.send(f, count);
     }
 
     /** Connects to the successor's stream server and sends its token. */
@@ -371,8 +578,9 @@ public final class RingCommunicator implements Communicator {
                             done.tryFail(new CollectiveException(who() + ": " + problem, next()));
                         } else {
                             nextNode = nodeOf(ar.result().body());
-                            if (options.transport() == Transport.STREAM) {
-                                connectNext(ar.result().body()).onComplete(c -> onContext(() -> {
+                            if (options.transport() != Transport.EVENT_BUS) {
+                                (options.transport() == Transport.STREAM ? connectNext(ar.result().body())
+                                        : connectSocket(ar.result().body())).onComplete(c -> onContext(() -> {
                                     if (c.succeeded()) {
                                         done.tryComplete();
                                     } else {
@@ -506,6 +714,63 @@ public final class RingCommunicator implements Communicator {
         return submit(OpKind.BROADCAST, ReduceOp.SUM, root, data, offset, length);
     }
 
+    // Off-heap operands: the SOCKET transport sends straight from the segment and adds or copies
+    // into it; the other transports stage it through an array (Communicator's defaults).
+
+    @Override
+    public CompletableFuture<Void> allReduce(java.lang.foreign.MemorySegment data, ReduceOp op) {
+        return options.transport() != Transport.SOCKET ? Communicator.super.allReduce(data, op)
+                : submit(OpKind.ALL_REDUCE, Objects.requireNonNull(op, "op"), -1, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> reduceScatter(java.lang.foreign.MemorySegment data, ReduceOp op) {
+        return options.transport() != Transport.SOCKET ? Communicator.super.reduceScatter(data, op)
+                : submit(OpKind.REDUCE_SCATTER, Objects.requireNonNull(op, "op"), -1, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> allGather(java.lang.foreign.MemorySegment data) {
+        return options.transport() != Transport.SOCKET ? Communicator.super.allGather(data)
+                : submit(OpKind.ALL_GATHER, ReduceOp.SUM, -1, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> broadcast(java.lang.foreign.MemorySegment data, int root) {
+        if (root < 0 || root >= world) {
+            throw new IllegalArgumentException("broadcast root " + root + " is not a rank of a world of " + world);
+        }
+        return options.transport() != Transport.SOCKET ? Communicator.super.broadcast(data, root)
+                : submit(OpKind.BROADCAST, ReduceOp.SUM, root, data);
+    }
+
+    /** The floats in an off-heap operand, checked: a whole number of them, usable from the ring's threads. */
+    private static int floatsOf(java.lang.foreign.MemorySegment data) {
+        Objects.requireNonNull(data, "data");
+        long bytes = data.byteSize();
+        if (bytes % Float.BYTES != 0 || bytes / Float.BYTES > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("data: a segment of " + bytes + " bytes is not a whole number of floats"
+                    + " (at most " + Integer.MAX_VALUE + ")");
+        }
+        // A thread that was never started owns no confined arena.
+        if (!data.isAccessibleBy(Thread.ofPlatform().unstarted(() -> { }))) {
+            throw new IllegalArgumentException("data: a segment of a confined arena cannot be used by the ring's "
+                    + "threads; allocate it from an automatic, shared or global arena");
+        }
+        return (int) (bytes / Float.BYTES);
+    }
+
+    private CompletableFuture<Void> submit(OpKind kind, ReduceOp reduce, int root, java.lang.foreign.MemorySegment data) {
+        int length = floatsOf(data);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (this) {
+            long seq = nextSeq++;
+            RingOp op = new RingOp(seq, kind, reduce, root, data, length, rank, world, chunkFloats, f);
+            context.runOnContext(v -> start(op));
+        }
+        return f;
+    }
+
     private CompletableFuture<Void> submit(OpKind kind, ReduceOp reduce, int root, float[] data, int offset,
                                            int length) {
         Objects.checkFromIndexSize(offset, length, data.length);
@@ -554,6 +819,16 @@ public final class RingCommunicator implements Communicator {
             }
             op.starting = false;
         }
+        List<SocketLink.Frame> waitingFrames = earlyFrames.remove(op.seq);
+        if (waitingFrames != null) {
+            for (SocketLink.Frame f : waitingFrames) {
+                if (!op.finished) {
+                    acceptFrame(op, f);
+                } else {
+                    link.release(f);
+                }
+            }
+        }
         List<Chunk> waiting = early.remove(op.seq);
         if (waiting != null) {
             for (Chunk c : waiting) {
@@ -577,6 +852,12 @@ public final class RingCommunicator implements Communicator {
     private void send(RingOp op, int step, int segment, int piece) {
         int from = op.pieceStart(segment, piece);
         int count = op.pieceLength(segment, piece);
+        if (options.transport() == Transport.SOCKET) {
+            op.outstandingWrites++;
+            op.writesStarted++;
+            link.send(new SocketLink.Encode(op, step, piece, options.generation(), rank, op.data, from, count));
+            return;
+        }
         Chunk c = Chunk.outgoing(options.generation(), op.seq, op.kind.code, op.length, step, piece, rank, op.data,
                 from, count);
         op.outstandingWrites++;
@@ -623,6 +904,18 @@ public final class RingCommunicator implements Communicator {
 
     /** Why chunk (or frame header) {@code c} does not fit {@code op}; null when it does. Marks it seen. */
     private String check(RingOp op, Chunk c) {
+        String problem = mismatch(op, c);
+        if (problem != null) {
+            return problem;
+        }
+        if (!op.markSeen(c.step, c.piece)) {
+            return "rank " + c.sender + " sent piece " + c.piece + " of step " + c.step + " twice";
+        }
+        return null;
+    }
+
+    /** Why {@code c} does not fit {@code op}, duplicates aside; null when it does. Reads only what never changes. */
+    private String mismatch(RingOp op, Chunk c) {
         if (c.kind != op.kind.code || c.opLength != op.length) {
             OpKind k = OpKind.of(c.kind);
             return "rank " + c.sender + " sent " + (k == null ? "kind " + c.kind : k.label) + " of " + c.opLength
@@ -639,9 +932,6 @@ public final class RingCommunicator implements Communicator {
         if (c.piece < 0 || c.piece >= op.pieces(op.segLength(seg)) || c.count != op.pieceLength(seg, c.piece)) {
             return "rank " + c.sender + " sent piece " + c.piece + " of " + c.count + " floats at step " + c.step
                     + ", which does not fit segment " + seg + " (are the chunk sizes equal?)";
-        }
-        if (!op.markSeen(c.step, c.piece)) {
-            return "rank " + c.sender + " sent piece " + c.piece + " of step " + c.step + " twice";
         }
         return null;
     }
@@ -704,7 +994,26 @@ public final class RingCommunicator implements Communicator {
             op.finished = true;
             vertx.cancelTimer(op.timer);
             ops.remove(op.seq);
+            seal(op);
             op.future.complete(null);
+        }
+    }
+
+    /**
+     * No receiver thread writes into {@code op}'s operand after this returns. One still reading
+     * into it (only a peer that sends more than the schedule, or a failure mid-frame) has its
+     * connection closed under it, which ends the read at once: the ring is broken then anyway.
+     */
+    private void seal(RingOp op) {
+        if (op.mem == null) {
+            return;
+        }
+        op.sealed = true;
+        if (op.writers.get() > 0) {
+            link.abortInbound();
+            while (op.writers.get() > 0) {
+                Thread.onSpinWait();
+            }
         }
     }
 
@@ -776,6 +1085,7 @@ public final class RingCommunicator implements Communicator {
         }
         ops.clear();
         early.clear();
+        earlyFrames.clear();
     }
 
     private void failOne(RingOp op, CollectiveException e) {
@@ -783,6 +1093,7 @@ public final class RingCommunicator implements Communicator {
             op.finished = true;
             vertx.cancelTimer(op.timer);
             ops.remove(op.seq);
+            seal(op);
             op.future.completeExceptionally(e);
         }
     }
@@ -841,6 +1152,9 @@ public final class RingCommunicator implements Communicator {
             }
             if (dataServer != null) {
                 dataServer.close();
+            }
+            if (link != null) {
+                link.close();
             }
         });
     }

@@ -35,6 +35,8 @@ final class RingOp {
     final ReduceOp reduce;
     final int root;
     final float[] data;
+    /** The operand when it is off-heap (then {@link #data} is null): little-endian floats. */
+    final java.lang.foreign.MemorySegment mem;
     final int offset;
     final int length;
     final int rank;
@@ -55,12 +57,31 @@ final class RingOp {
     int writesStarted;
     long timer = -1;
     boolean finished;
+    /**
+     * SOCKET, off-heap operand: receiver threads reading straight into {@link #mem} now. Once
+     * {@link #sealed}, none may start; the operation's future completes only when none is left
+     * (the caller may reuse its memory the moment it does).
+     */
+    final java.util.concurrent.atomic.AtomicInteger writers = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean sealed;
     /** Set while the first step's pieces are being written: the operation cannot be complete yet. */
     boolean starting;
 
     RingOp(long seq, OpKind kind, ReduceOp reduce, int root, float[] data, int offset, int length, int rank, int world,
            int chunkFloats, CompletableFuture<Void> future) {
+        this(seq, kind, reduce, root, data, null, offset, length, rank, world, chunkFloats, future);
+    }
+
+    /** An operation on the whole of {@code mem}, {@code length} floats. */
+    RingOp(long seq, OpKind kind, ReduceOp reduce, int root, java.lang.foreign.MemorySegment mem, int length, int rank,
+           int world, int chunkFloats, CompletableFuture<Void> future) {
+        this(seq, kind, reduce, root, null, mem, 0, length, rank, world, chunkFloats, future);
+    }
+
+    private RingOp(long seq, OpKind kind, ReduceOp reduce, int root, float[] data, java.lang.foreign.MemorySegment mem,
+                   int offset, int length, int rank, int world, int chunkFloats, CompletableFuture<Void> future) {
         this.seq = seq;
+        this.mem = mem;
         this.kind = kind;
         this.reduce = reduce;
         this.root = root;
@@ -184,6 +205,20 @@ final class RingOp {
         }
         seen.set(bit);
         return true;
+    }
+
+    /** A receiver thread may write into {@link #mem}: false once the operation is sealed. */
+    boolean enterWriter() {
+        writers.incrementAndGet();
+        if (sealed) {
+            writers.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void exitWriter() {
+        writers.decrementAndGet();
     }
 
     boolean complete() {
