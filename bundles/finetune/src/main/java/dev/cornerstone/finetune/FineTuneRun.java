@@ -89,7 +89,8 @@ final class FineTuneRun implements AutoCloseable {
         this.bundleVersions = bundleVersions;
         FineTuneSpec.Train t = spec.train();
         this.tuner = new FineTuner(backend, classifier, trainable, optimizer, train,
-                new FineTuner.Config(t.batchSize(), t.steps(), t.gradClip(), t.seed(), t.schedule(), spec.pooling()));
+                new FineTuner.Config(t.batchSize(), t.steps(), t.gradClip(), t.seed(), t.schedule(), spec.pooling(),
+                        spec.bodyLrScale()));
     }
 
     /**

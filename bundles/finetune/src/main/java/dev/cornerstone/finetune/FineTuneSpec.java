@@ -25,6 +25,9 @@ import dev.cornerstone.core.train.LrSchedule;
  *   freeze: [wte, wpe]      mode freeze: parameter-name patterns kept fixed ({@link NamePattern})
  *   pooling: mean           mean: the mean of a text's hidden states | last: the state of its last token (the
  *                           only one that saw the whole text); mean classified the spam example's mails better
+ *   body_lr_scale: 1.0      in (0, 1]: every trainable parameter but the head (classifier.*) learns at
+ *                           lr × body_lr_scale, the head at lr (a pre-trained body wants a smaller step than
+ *                           a fresh head: ULMFiT's discriminative fine-tuning, Howard and Ruder 2018)
  * model: {name: gpt, ...}   only without finetune.from (the architecture; vocab_size comes from the tokenizer)
  * lora: {rank: 8, ...}      only with mode lora: the adapter's settings (bundle dev.cornerstone.lora)
  * data:
@@ -48,7 +51,7 @@ import dev.cornerstone.core.train.LrSchedule;
  * backend: {name: cpu}      cpu, opencl, cuda or auto
  * </pre>
  */
-public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Pooling pooling,
+public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Pooling pooling, double bodyLrScale,
                            Map<String, Object> model, Map<String, Object> lora, Data data,
                            Map<String, Object> optimizer, Train train, Map<String, Object> backend) {
 
@@ -129,6 +132,11 @@ public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Poo
                     + "to keep fixed, for example [wte, wpe, h.0]");
         }
         Pooling pooling = Pooling.valueOf(ft.choice("pooling", "mean", "mean", "last").toUpperCase(java.util.Locale.ROOT));
+        double bodyLrScale = ft.number("body_lr_scale", 1.0, 0.0, 1.0);
+        if (bodyLrScale <= 0) {
+            throw new IllegalArgumentException("finetune.body_lr_scale: " + bodyLrScale + " is not allowed; expected "
+                    + "a number in (0, 1] (to keep parameters fixed, use mode freeze)");
+        }
         ft.finish();
 
         Map<String, Object> model = null;
@@ -206,7 +214,8 @@ public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Poo
                         + "only name (cpu, opencl, cuda or auto)");
             }
         }
-        return new FineTuneSpec(from, mode, freeze, pooling, model, lora, data, optimizer, train, backend);
+        return new FineTuneSpec(from, mode, freeze, pooling, bodyLrScale, model, lora, data, optimizer, train,
+                backend);
     }
 
     private static List<String> labels(Object v) {
@@ -256,6 +265,7 @@ public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Poo
             f.put("freeze", freeze.stream().map(NamePattern::pattern).toList());
         }
         f.put("pooling", pooling.key());
+        f.put("body_lr_scale", bodyLrScale);
         m.put("finetune", f);
         if (model != null) {
             m.put("model", model);
@@ -293,7 +303,7 @@ public record FineTuneSpec(String from, Mode mode, List<NamePattern> freeze, Poo
 
     /** The spec as it ran: the base run's absolute folder, and the labels fixed (the order of the head's rows). */
     FineTuneSpec resolved(String absoluteFrom, List<String> labels) {
-        return new FineTuneSpec(absoluteFrom, mode, freeze, pooling, model, lora,
+        return new FineTuneSpec(absoluteFrom, mode, freeze, pooling, bodyLrScale, model, lora,
                 new Data(data.path(), data.valFraction(), data.maxTokens(), labels, data.tokenizer()), optimizer, train,
                 backend);
     }

@@ -21,7 +21,8 @@ import dev.cornerstone.core.train.LrSchedule;
  * for each step:
  *   batch_size texts (ExampleOrder), forward, cross-entropy against their labels, backward
  *   clip gradients to grad_clip by global norm (if > 0)
- *   optimizer step on the trainable parameters only, with the schedule's learning rate; zero gradients
+ *   optimizer step on the trainable parameters only, with the schedule's learning rate lr: the head
+ *     (classifier.*) at lr, the others at lr × body_lr_scale, as one optimizer step; zero gradients
  * </pre>
  *
  * Parameters outside {@code trainable} get no gradient, no optimizer state and no update: they
@@ -30,7 +31,7 @@ import dev.cornerstone.core.train.LrSchedule;
 final class FineTuner implements AutoCloseable {
 
     record Config(int batchSize, int steps, float gradClip, long seed, LrSchedule schedule,
-                  FineTuneSpec.Pooling pooling) {
+                  FineTuneSpec.Pooling pooling, double bodyLrScale) {
     }
 
     /** What one step did. */
@@ -92,17 +93,35 @@ final class FineTuner implements AutoCloseable {
             grads.scale((float) (cfg.gradClip() / (norm + 1e-6)));
         }
         float lr = cfg.schedule().at(s);
+        if (cfg.bodyLrScale() == 1.0) {
+            optimizer.step(trainable, gradsOf(trainable), lr);
+        } else {
+            // two calls, one learning rate each, that count as one step (Adam's bias correction)
+            SequencedMap<String, Tensor> body = new LinkedHashMap<>(trainable);
+            SequencedMap<String, Tensor> head = new LinkedHashMap<>();
+            for (String name : classifier.head().keySet()) {
+                head.put(name, body.remove(name));
+            }
+            int before = optimizer.stepCount();
+            optimizer.step(body, gradsOf(body), (float) (lr * cfg.bodyLrScale()));
+            optimizer.setStepCount(before);
+            optimizer.step(head, gradsOf(head), lr);
+        }
+        grads.zero();
+        step = s;
+        return new StepResult(s, loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The gradients of {@code params} that the step produced (a parameter the loss did not reach has none). */
+    private SequencedMap<String, Tensor> gradsOf(SequencedMap<String, Tensor> params) {
         SequencedMap<String, Tensor> g = new LinkedHashMap<>();
-        for (String name : trainable.keySet()) {
+        for (String name : params.keySet()) {
             Tensor t = grads.grads().get(name);
             if (t != null) {
                 g.put(name, t);
             }
         }
-        optimizer.step(trainable, g, lr);
-        grads.zero();
-        step = s;
-        return new StepResult(s, loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9);
+        return g;
     }
 
     /** Probabilities and the mean loss of a set, in its order. */

@@ -44,6 +44,9 @@ class FineTuneSpecTest {
         assertThat(s.data().maxTokens()).isZero();
         assertThat(s.train().gradClip()).isEqualTo(1.0f);
         assertThat(s.backendName()).isEqualTo("cpu");
+        assertThat(s.bodyLrScale()).as("the body learns at the head's rate unless told").isEqualTo(1.0);
+        assertThat(FineTuneSpec.from(spec("finetune.body_lr_scale", "0.1")).toMap().get("finetune"))
+                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("body_lr_scale", 0.1);
         Map<String, Object> stored = s.toMap();
         @SuppressWarnings("unchecked")
         Map<String, Object> read = (Map<String, Object>) Json.read(Json.write(stored, true), "spec.json");
@@ -77,6 +80,9 @@ class FineTuneSpecTest {
         refused(spec("train.batch_size", "0"), "train.batch_size: '0' is not allowed");
         refused(spec("backend.threads", "2"), "backend.threads is not a key of the backend section");
         refused(spec("finetune.freeze_all", "x"), "finetune.freeze_all is not a known key");
+        refused(spec("finetune.body_lr_scale", "0"), "finetune.body_lr_scale: 0.0 is not allowed; expected a number "
+                + "in (0, 1]");
+        refused(spec("finetune.body_lr_scale", "2"), "finetune.body_lr_scale: '2' is not allowed");
     }
 
     @Test

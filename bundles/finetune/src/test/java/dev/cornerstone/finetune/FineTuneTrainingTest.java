@@ -112,6 +112,51 @@ class FineTuneTrainingTest {
         }
     }
 
+    /** The change of every parameter after one step of mode full from the pre-trained GPT. */
+    static Map<String, float[]> firstStepDeltas(double bodyLrScale, String name) throws Exception {
+        Map<String, Object> spec = Fixtures.spec(pretrained, data, "full", 1);
+        ((Map<String, Object>) spec.get("finetune")).put("body_lr_scale", bodyLrScale);
+        ((Map<String, Object>) spec.get("optimizer")).put("weight_decay", 0.1);
+        try (FineTuneRun run = create(spec, name)) {
+            Map<String, float[]> before = snapshot(run.classifier().parameters());
+            run.run(p -> { });
+            Map<String, float[]> after = snapshot(run.classifier().parameters());
+            Map<String, float[]> delta = new LinkedHashMap<>();
+            before.forEach((k, b) -> {
+                float[] a = after.get(k);
+                float[] d = new float[b.length];
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = a[i] - b[i];
+                }
+                delta.put(k, d);
+            });
+            return delta;
+        }
+    }
+
+    @Test
+    void bodyLrScaleShrinksTheBodysStepAndLeavesTheHeadsAlone() throws Exception {
+        Map<String, float[]> full = firstStepDeltas(1.0, "lr-scale-1");
+        Map<String, float[]> scaled = firstStepDeltas(0.25, "lr-scale-quarter");
+        for (String name : full.keySet()) {
+            if (name.startsWith(Classifier.HEAD + ".")) {
+                // the same gradient, step count and learning rate: the same update, bit for bit
+                assertThat(scaled.get(name)).as(name + ", the head, learns at lr").isEqualTo(full.get(name));
+            } else {
+                // AdamW's first step (moments, bias correction, decoupled decay) is linear in lr
+                double num = 0, den = 0, moved = 0;
+                for (int i = 0; i < full.get(name).length; i++) {
+                    num += (double) scaled.get(name)[i] * full.get(name)[i];
+                    den += (double) full.get(name)[i] * full.get(name)[i];
+                    moved += Math.abs(full.get(name)[i]);
+                }
+                assertThat(moved).as(name + " trains").isGreaterThan(0);
+                assertThat(num / den).as(name + ": its step relative to lr's").isCloseTo(0.25,
+                        org.assertj.core.data.Offset.offset(0.01));
+            }
+        }
+    }
+
     @Test
     void loraTrainsOnlyTheAdapterAndTheHead() throws Exception {
         Map<String, Object> spec = Fixtures.spec(pretrained, data, "lora", 8);
