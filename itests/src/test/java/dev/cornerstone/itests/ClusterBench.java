@@ -60,13 +60,13 @@ public final class ClusterBench {
         try {
             nodes.add(NodeProcess.start(dist, tmp.resolve("node-0"), List.of("--cluster", "--cluster-name", cluster),
                     env));
-            String seed = awaitJoined(nodes.get(0)).path("local").path("address").asText();
+            String seed = nodes.get(0).awaitJoined(Duration.ofSeconds(180)).path("local").path("address").asText();
             for (int i = 1; i < maxWorld; i++) {
                 nodes.add(NodeProcess.start(dist, tmp.resolve("node-" + i), List.of("--join", seed, "--cluster-name",
                         cluster), env));
             }
             for (NodeProcess n : nodes) {
-                ids.add(awaitJoined(n).path("nodeId").asText());
+                ids.add(n.awaitJoined(Duration.ofSeconds(180)).path("nodeId").asText());
             }
             NodeProcess first = nodes.get(0);
             first.await(maxWorld + " members", Duration.ofSeconds(60),
@@ -132,17 +132,6 @@ public final class ClusterBench {
         }
     }
 
-    private static JsonNode awaitJoined(NodeProcess n) throws Exception {
-        JsonNode[] last = new JsonNode[1];
-        n.await("cluster joined", Duration.ofSeconds(180), () -> {
-            last[0] = n.get("/cluster");
-            if (last[0].path("state").asText().equals("failed")) {
-                throw new IllegalStateException("join failed: " + last[0]);
-            }
-            return last[0].path("state").asText().equals("joined");
-        });
-        return last[0];
-    }
 
     private static List<JsonNode> everyRank(List<NodeProcess> ranks, List<String> ids, String path,
                                             Map<String, Object> body) throws Exception {

@@ -52,7 +52,7 @@ class ClusterIT {
         NodeProcess first = NodeProcess.start(dist, tmp.resolve("node-0"),
                 List.of("--cluster", "--cluster-name", clusterName), SMALL_HEAP);
         nodes.add(first);
-        JsonNode c0 = awaitJoined(first);
+        JsonNode c0 = first.awaitJoined();
         String seed = c0.path("local").path("address").asText();
         assertThat(seed).startsWith("127.0.0.1:");
         // The other two start together and join through the first one's cluster address.
@@ -72,7 +72,7 @@ class ClusterIT {
             nodes.add(f.get(3, TimeUnit.MINUTES));
         }
         for (NodeProcess n : nodes) {
-            ids.add(awaitJoined(n).path("nodeId").asText());
+            ids.add(n.awaitJoined().path("nodeId").asText());
         }
     }
 
@@ -83,17 +83,6 @@ class ClusterIT {
         }
     }
 
-    private static JsonNode awaitJoined(NodeProcess n) throws Exception {
-        JsonNode[] last = new JsonNode[1];
-        n.await("cluster joined", Duration.ofSeconds(120), () -> {
-            last[0] = n.get("/cluster");
-            if (last[0].path("state").asText().equals("failed")) {
-                throw new AssertionError("join failed: " + last[0]);
-            }
-            return last[0].path("state").asText().equals("joined");
-        });
-        return last[0];
-    }
 
     @Test
     @Order(1)

@@ -85,7 +85,7 @@ class ClusterJobsIT {
         NodeProcess first = NodeProcess.start(dist, tmp.resolve("node-0"), List.of("--cluster", "--cluster-name",
                 clusterName), env);
         nodes.add(first);
-        String seed = awaitJoined(first).path("local").path("address").asText();
+        String seed = first.awaitJoined().path("local").path("address").asText();
         List<CompletableFuture<NodeProcess>> others = new ArrayList<>();
         for (int i = 1; i <= 2; i++) {
             Path data = tmp.resolve("node-" + i);
@@ -101,7 +101,7 @@ class ClusterJobsIT {
             nodes.add(f.get(3, TimeUnit.MINUTES));
         }
         for (NodeProcess n : nodes) {
-            ids.add(awaitJoined(n).path("nodeId").asText());
+            ids.add(n.awaitJoined().path("nodeId").asText());
         }
         Distribution.Result r = ref.get(5, TimeUnit.MINUTES);
         assertThat(r.exit()).as(r.toString()).isZero();
@@ -116,17 +116,6 @@ class ClusterJobsIT {
         }
     }
 
-    private static JsonNode awaitJoined(NodeProcess n) throws Exception {
-        JsonNode[] last = new JsonNode[1];
-        n.await("cluster joined", Duration.ofSeconds(120), () -> {
-            last[0] = n.get("/cluster");
-            if (last[0].path("state").asText().equals("failed")) {
-                throw new AssertionError("join failed: " + last[0]);
-            }
-            return last[0].path("state").asText().equals("joined");
-        });
-        return last[0];
-    }
 
     /** {@code cornerstone ARGS} from tmp, to its end (at most {@code timeout}). */
     Distribution.Result run(Duration timeout, String... args) {
@@ -398,7 +387,7 @@ class ClusterJobsIT {
         NodeProcess third = NodeProcess.start(dist, tmp.resolve("node-3"), List.of("--join", seed, "--cluster-name",
                 clusterName), env);
         nodes.add(third);
-        String thirdId = awaitJoined(third).path("nodeId").asText();
+        String thirdId = third.awaitJoined().path("nodeId").asText();
         NodeProcess via = nodes.get(0);
         via.await("3 members", Duration.ofSeconds(60), () -> via.get("/cluster").path("members").size() == 3);
         Distribution.Result r = run(Duration.ofSeconds(60), "train", spec.toString(), "--cluster", address(via),
@@ -415,7 +404,7 @@ class ClusterJobsIT {
         NodeProcess fourth = NodeProcess.start(dist, tmp.resolve("node-4"), List.of("--join", seed,
                 "--cluster-name", clusterName), env);
         nodes.add(fourth);
-        String fourthId = awaitJoined(fourth).path("nodeId").asText();
+        String fourthId = fourth.awaitJoined().path("nodeId").asText();
         JsonNode[] st = new JsonNode[1];
         via.await("generation 3 on three nodes, a few steps in", Duration.ofMinutes(3), () -> {
             st[0] = via.get("/jobs/grow");

@@ -120,7 +120,7 @@ class ClusterSplitIT {
         // every node joins through node 0's address; node 0 starts first, so it is the oldest
         List<String> join = List.of("--join", address(0) + ":5701", "--cluster-name", clusterName);
         nodes.add(NodeProcess.start(dist, tmp.resolve("node-0"), join, env, in(0)));
-        ids.add(awaitJoined(nodes.get(0)).path("nodeId").asText());
+        ids.add(nodes.get(0).awaitJoined().path("nodeId").asText());
         List<CompletableFuture<NodeProcess>> others = new ArrayList<>();
         for (int i = 1; i <= 2; i++) {
             int n = i;
@@ -136,7 +136,7 @@ class ClusterSplitIT {
             nodes.add(f.get(3, TimeUnit.MINUTES));
         }
         for (int i = 1; i <= 2; i++) {
-            ids.add(awaitJoined(nodes.get(i)).path("nodeId").asText());
+            ids.add(nodes.get(i).awaitJoined().path("nodeId").asText());
         }
         for (NodeProcess n : nodes) {
             n.await("3 members", Duration.ofSeconds(60), () -> n.get("/cluster").path("members").size() == 3);
@@ -213,17 +213,6 @@ class ClusterSplitIT {
         created.clear();
     }
 
-    private static JsonNode awaitJoined(NodeProcess n) throws Exception {
-        JsonNode[] last = new JsonNode[1];
-        n.await("cluster joined", Duration.ofSeconds(120), () -> {
-            last[0] = n.get("/cluster");
-            if (last[0].path("state").asText().equals("failed")) {
-                throw new AssertionError("join failed: " + last[0]);
-            }
-            return last[0].path("state").asText().equals("joined");
-        });
-        return last[0];
-    }
 
     /** {@code cornerstone ARGS} beside node i (in its namespace), to its end. */
     Distribution.Result cli(int i, String... args) throws IOException, InterruptedException {

@@ -63,9 +63,9 @@ class ConsoleClusterIT {
         Files.writeString(conf, Files.readString(conf) + "console.upload.max.bytes=" + UPLOAD_LIMIT + "\n");
         first = NodeProcess.start(d0, tmp.resolve("node-0"), List.of("--cluster", "--cluster-name", name),
                 SMALL_HEAP);
-        seed = awaitJoined(first).path("local").path("address").asText();
+        seed = first.awaitJoined().path("local").path("address").asText();
         second = startJoining(1);
-        awaitJoined(second);
+        second.awaitJoined();
         jars = tmp.resolve("jars");
         console = new ConsoleClient(first.console);
         assertThat(console.login(first.token).statusCode()).isEqualTo(200);
@@ -92,15 +92,6 @@ class ConsoleClusterIT {
         }
     }
 
-    static JsonNode awaitJoined(NodeProcess n) throws Exception {
-        JsonNode[] last = new JsonNode[1];
-        n.await("cluster joined", Duration.ofSeconds(120), () -> {
-            last[0] = n.get("/cluster");
-            assertThat(last[0].path("state").asText()).as(last[0].toString()).isNotEqualTo("failed");
-            return last[0].path("state").asText().equals("joined");
-        });
-        return last[0];
-    }
 
     /** The bundle as a node's own API lists it, or null. */
     static JsonNode bundleOn(NodeProcess n, String symbolicName) throws Exception {
@@ -245,7 +236,7 @@ class ConsoleClusterIT {
         chromium.js("window.cornerstone.autoRefresh = false;");
         long events = ((Number) chromium.js("return window.cornerstone.stats.nodeEvents;")).longValue();
         third = startJoining(2);
-        String thirdId = awaitJoined(third).path("nodeId").asText();
+        String thirdId = third.awaitJoined().path("nodeId").asText();
         chromium.wait.until(d -> d.findElements(By.cssSelector("#nodes [data-node='" + thirdId + "']")).size() == 1);
         chromium.waitText("#cluster-message", "3 nodes");
         assertThat(((Number) chromium.js("return window.cornerstone.stats.nodeEvents;")).longValue())

@@ -245,6 +245,27 @@ final class NodeProcess implements AutoCloseable {
         throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n--- node log:\n" + log());
     }
 
+    /**
+     * Waits until this node reports its cluster {@code joined} ({@code GET /cluster}); fails at
+     * once, with the node's answer, when it reports {@code failed}. Returns that answer.
+     */
+    JsonNode awaitJoined() throws Exception {
+        return awaitJoined(Duration.ofSeconds(120));
+    }
+
+    /** As {@link #awaitJoined()}, waiting up to {@code timeout}. */
+    JsonNode awaitJoined(Duration timeout) throws Exception {
+        JsonNode[] last = new JsonNode[1];
+        await("cluster joined", timeout, () -> {
+            last[0] = get("/cluster");
+            if (last[0].path("state").asText().equals("failed")) {
+                throw new AssertionError("join failed: " + last[0]);
+            }
+            return last[0].path("state").asText().equals("joined");
+        });
+        return last[0];
+    }
+
     @FunctionalInterface
     interface Check {
         boolean holds() throws Exception;
