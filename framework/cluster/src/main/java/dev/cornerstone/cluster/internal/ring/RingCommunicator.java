@@ -298,15 +298,27 @@ public final class RingCommunicator implements Communicator {
         }
     }
 
+    /** The successor's data server and token, from its hello answer. */
+    private record DataPeer(String host, int port, long token) {
+        /** Null when the answer offers no data server. */
+        static DataPeer of(JsonObject reply) {
+            String host = reply.getString("dataHost");
+            Integer port = reply.getInteger("dataPort");
+            Long token = reply.getLong("token");
+            return host == null || port == null || token == null ? null : new DataPeer(host, port, token);
+        }
+    }
+
     /** Connects (blocking, on a worker thread) to the successor's SOCKET server and sends its token. */
     private Future<Void> connectSocket(JsonObject reply) {
-        String dataHost = reply.getString("dataHost");
-        Integer dataPort = reply.getInteger("dataPort");
-        Long peerToken = reply.getLong("token");
-        if (dataHost == null || dataPort == null || peerToken == null) {
+        DataPeer peer = DataPeer.of(reply);
+        if (peer == null) {
             return Future.failedFuture(new CollectiveException(who() + ": rank " + next()
                     + " did not offer a stream (is it an older Cornerstone?)", next()));
         }
+        String dataHost = peer.host();
+        int dataPort = peer.port();
+        long peerToken = peer.token();
         int timeout = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
         return vertx.<Void>executeBlocking(() -> {
             link.connect(dataHost, dataPort, peerToken, timeout);
@@ -479,13 +491,14 @@ public final class RingCommunicator implements Communicator {
 
     /** Connects to the successor's stream server and sends its token. */
     private Future<Void> connectNext(JsonObject reply) {
-        String dataHost = reply.getString("dataHost");
-        Integer dataPort = reply.getInteger("dataPort");
-        Long peerToken = reply.getLong("token");
-        if (dataHost == null || dataPort == null || peerToken == null) {
+        DataPeer peer = DataPeer.of(reply);
+        if (peer == null) {
             return Future.failedFuture(new CollectiveException(who() + ": rank " + next()
                     + " did not offer a stream (is it an older Cornerstone?)", next()));
         }
+        String dataHost = peer.host();
+        int dataPort = peer.port();
+        long peerToken = peer.token();
         dataClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true)
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis())));
         // The outgoing connection lives on an event loop of its own, so the kernel's send work
