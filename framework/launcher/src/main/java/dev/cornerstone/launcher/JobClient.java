@@ -47,6 +47,13 @@ final class JobClient implements AutoCloseable {
     /** The objectClass of compute backends, and the property of a backend's "not offered" marker service. */
     static final String BACKEND_CLASS = "dev.cornerstone.api.backend.ComputeBackend";
     static final String UNAVAILABLE = "cornerstone.backend.unavailable";
+    /**
+     * Property of a backend service (or marker) naming the configuration pid it is configured by;
+     * with {@value #CONFIG_FILE}, which File Install puts into the configurations it makes from
+     * {@code deploy/}, it tells a backend activated before its file was read from one that has it.
+     */
+    static final String CONFIG_PID = "cornerstone.config.pid";
+    static final String CONFIG_FILE = "felix.fileinstall.filename";
 
     private final Container container;
     private final Path cmdData;
@@ -133,7 +140,10 @@ final class JobClient implements AutoCloseable {
      * registered it, or a marker saying it offers none ({@value #UNAVAILABLE}). Bundles of
      * {@code deploy/} start after the container, and a backend may open its device as it
      * activates: without this wait {@code backends} and {@code backend.name: auto} would see
-     * whichever backends happened to be there first.
+     * whichever backends happened to be there first. A backend whose configuration file is in
+     * {@code deploy/} is waited for until it runs with that file: File Install may read the file
+     * after the backend has activated with its defaults, and the backend is then replaced (it is
+     * briefly absent) by one with the file's settings.
      */
     void awaitBackends() throws InterruptedException {
         long deadline = System.nanoTime() + PROVIDER_WAIT_MILLIS * 1_000_000L;
@@ -179,17 +189,43 @@ final class JobClient implements AutoCloseable {
                 && !container.problems().missingRequirements(b).isEmpty();
     }
 
-    private static boolean backendsRegistered(org.osgi.framework.Bundle b) {
+    private boolean backendsRegistered(org.osgi.framework.Bundle b) {
         var refs = b.getRegisteredServices();
         if (refs != null) {
             for (var r : refs) {
-                if (r.getProperty(UNAVAILABLE) != null
-                        || java.util.Arrays.asList((String[]) r.getProperty("objectClass")).contains(BACKEND_CLASS)) {
+                if ((r.getProperty(UNAVAILABLE) != null
+                        || java.util.Arrays.asList((String[]) r.getProperty("objectClass")).contains(BACKEND_CLASS))
+                        && configured(r.getProperty(CONFIG_PID), r.getProperty(CONFIG_FILE))) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    private static Path fileOf(String uri) {
+        try {
+            return Path.of(java.net.URI.create(uri)).toAbsolutePath().normalize();
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether a backend configured by {@code pid} runs with its file in {@code deploy/}
+     * ({@code pid.cfg}, {@code pid.cfg.json} or {@code pid.config}), or there is none.
+     */
+    private boolean configured(Object pid, Object file) {
+        if (pid == null) {
+            return true;
+        }
+        for (String ext : new String[] {".cfg", ".cfg.json", ".config"}) {
+            Path cfg = deployDir.resolve(pid + ext);
+            if (Files.isRegularFile(cfg)) {
+                return file != null && cfg.toAbsolutePath().normalize().equals(fileOf(String.valueOf(file)));
+            }
+        }
+        return true;
     }
 
     private boolean backendsRegistered() {
@@ -230,10 +266,9 @@ final class JobClient implements AutoCloseable {
             await("(&(objectClass=dev.cornerstone.api.data.DatasetProvider)(dataset.name=" + dataset + "))",
                     "dataset named '" + dataset + "'", PROVIDER_WAIT_MILLIS);
         }
-        if ("auto".equals(backend)) {
-            awaitBackends();
-        }
         if (backend != null) {
+            // also for a named backend: the one registered first may still lack deploy/'s configuration
+            awaitBackends();
             await("auto".equals(backend) ? "(objectClass=dev.cornerstone.api.backend.ComputeBackend)"
                             : "(&(objectClass=dev.cornerstone.api.backend.ComputeBackend)(backend.name=" + backend + "))",
                     "auto".equals(backend) ? "compute backend" : "backend named '" + backend + "'",

@@ -9,10 +9,13 @@ import dev.cornerstone.api.backend.ComputeBackend;
 /**
  * The cpu backend as a Declarative Services component: a {@link ComputeBackend} service with
  * {@code backend.name=cpu}, configured by the pid {@value #PID}. A configuration change
- * deactivates the component (its threads stop) and activates a new one.
+ * deactivates the component (its threads stop) and activates a new one. The service carries
+ * {@code cornerstone.config.pid}, and once configured the configuration's properties (File
+ * Install's {@code felix.fileinstall.filename} among them), so the launcher can tell whether the
+ * backend runs with the file in {@code deploy/} yet.
  */
-@Component(service = ComputeBackend.class, property = "backend.name=" + CpuBackend.NAME,
-        configurationPid = CpuBackendComponent.PID)
+@Component(service = ComputeBackend.class, property = {"backend.name=" + CpuBackend.NAME,
+        "cornerstone.config.pid=" + CpuBackendComponent.PID}, configurationPid = CpuBackendComponent.PID)
 public final class CpuBackendComponent extends CpuBackend {
 
     public static final String PID = "dev.cornerstone.backend.cpu";

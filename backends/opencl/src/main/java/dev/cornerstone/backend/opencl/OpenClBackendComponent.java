@@ -63,7 +63,7 @@ public final class OpenClBackendComponent {
     private final ServiceRegistration<?> registration;
 
     @Activate
-    public OpenClBackendComponent(BundleContext context, Config config) {
+    public OpenClBackendComponent(BundleContext context, Config config, java.util.Map<String, Object> componentProperties) {
         OpenClBackend opened = null;
         String reason = null;
         try {
@@ -73,8 +73,10 @@ public final class OpenClBackendComponent {
             LOG.warning("the opencl backend is not offered: " + reason);
         }
         this.backend = opened;
-        this.registration = opened != null ? context.registerService(ComputeBackend.class, opened, properties(opened))
-                : context.registerService(Object.class.getName(), new Object(), unavailable(reason));
+        Dictionary<String, Object> props = opened != null ? properties(opened) : unavailable(reason);
+        configuredBy(props, componentProperties);
+        this.registration = opened != null ? context.registerService(ComputeBackend.class, opened, props)
+                : context.registerService(Object.class.getName(), new Object(), props);
     }
 
     /** The backend the configuration asks for, or null (with one warning) when no device matches. */
@@ -92,6 +94,23 @@ public final class OpenClBackendComponent {
         p.put(UNAVAILABLE, OpenClBackend.NAME);
         p.put(REASON, reason);
         return p;
+    }
+
+    /** Property naming the configuration pid; with File Install's file name, when configured from deploy/. */
+    static final String CONFIG_PID = "cornerstone.config.pid";
+    static final String CONFIG_FILE = "felix.fileinstall.filename";
+
+    /**
+     * Marks the registration with {@value #CONFIG_PID} and, when the configuration came from a file,
+     * that file ({@value #CONFIG_FILE}): the launcher waits for a backend that runs with the file in
+     * {@code deploy/}, not one activated with the defaults before the file was read.
+     */
+    static void configuredBy(Dictionary<String, Object> props, java.util.Map<String, Object> componentProperties) {
+        props.put(CONFIG_PID, PID);
+        Object file = componentProperties == null ? null : componentProperties.get(CONFIG_FILE);
+        if (file != null) {
+            props.put(CONFIG_FILE, file);
+        }
     }
 
     static OpenClBackend.Options optionsOf(Config config) {

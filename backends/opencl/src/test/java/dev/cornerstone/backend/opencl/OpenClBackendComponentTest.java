@@ -110,6 +110,21 @@ class OpenClBackendComponentTest {
                 .contains("platform ~ \"no such platform\"").contains("found ");
     }
 
+    /** The launcher tells a backend activated with its defaults from one that runs with deploy/'s file by these. */
+    @Test
+    void theRegistrationNamesItsPidAndTheFileItWasConfiguredFrom() {
+        Dictionary<String, Object> defaults = OpenClBackendComponent.unavailable("none");
+        OpenClBackendComponent.configuredBy(defaults, java.util.Map.of("component.name", "x"));
+        assertThat(defaults.get("cornerstone.config.pid")).isEqualTo("dev.cornerstone.backend.opencl");
+        assertThat(defaults.get("felix.fileinstall.filename")).isNull();
+
+        Dictionary<String, Object> fromFile = OpenClBackendComponent.unavailable("none");
+        OpenClBackendComponent.configuredBy(fromFile, java.util.Map.of("felix.fileinstall.filename",
+                "file:/d/deploy/dev.cornerstone.backend.opencl.cfg", "memoryLimitMiB", "1"));
+        assertThat(fromFile.get("cornerstone.config.pid")).isEqualTo("dev.cornerstone.backend.opencl");
+        assertThat(fromFile.get("felix.fileinstall.filename")).isEqualTo("file:/d/deploy/dev.cornerstone.backend.opencl.cfg");
+    }
+
     @Test
     void descriptorActivatesTheComponentImmediatelyWithItsPid() throws IOException {
         String xml;
