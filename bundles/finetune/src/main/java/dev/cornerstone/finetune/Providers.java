@@ -63,8 +63,25 @@ record Providers(Map<String, ComputeBackend> backends, Map<String, ModelProvider
         return pick(adapters, name, "adapter.name");
     }
 
+    /**
+     * How long a named service that is not bound yet is waited for: the framework lists a new
+     * service before Declarative Services has bound it here, so a caller that saw it registered
+     * (the launcher waits for the backend it names) may call in between.
+     */
+    static final long BIND_WAIT_MILLIS = 2_000;
+
     private static <T> T pick(Map<String, T> byName, String name, String property) {
         T t = byName.get(name);
+        long deadline = System.nanoTime() + BIND_WAIT_MILLIS * 1_000_000L;
+        while (t == null && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            t = byName.get(name);
+        }
         if (t == null) {
             String kind = property.substring(0, property.indexOf('.'));
             throw new IllegalArgumentException(property + ": no " + kind + " named '" + name + "' is registered "

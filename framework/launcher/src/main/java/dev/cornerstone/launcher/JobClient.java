@@ -203,6 +203,31 @@ final class JobClient implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Waits, at most {@link #PROVIDER_WAIT_MILLIS}, until a service matching {@code filter} runs
+     * with its configuration file in {@code deploy/} (or has none there): the backend registered
+     * first may have activated with its defaults before File Install read the file, and is then
+     * replaced (briefly absent) by one with the file's settings.
+     */
+    private void awaitConfigured(String filter) throws InterruptedException {
+        long deadline = System.nanoTime() + PROVIDER_WAIT_MILLIS * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            try {
+                var refs = container.context().getServiceReferences((String) null, filter);
+                if (refs != null) {
+                    for (var r : refs) {
+                        if (configured(r.getProperty(CONFIG_PID), r.getProperty(CONFIG_FILE))) {
+                            return;
+                        }
+                    }
+                }
+            } catch (InvalidSyntaxException e) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
     private static Path fileOf(String uri) {
         try {
             return Path.of(java.net.URI.create(uri)).toAbsolutePath().normalize();
@@ -266,13 +291,15 @@ final class JobClient implements AutoCloseable {
             await("(&(objectClass=dev.cornerstone.api.data.DatasetProvider)(dataset.name=" + dataset + "))",
                     "dataset named '" + dataset + "'", PROVIDER_WAIT_MILLIS);
         }
-        if (backend != null) {
-            // also for a named backend: the one registered first may still lack deploy/'s configuration
+        if ("auto".equals(backend)) {
             awaitBackends();
-            await("auto".equals(backend) ? "(objectClass=dev.cornerstone.api.backend.ComputeBackend)"
-                            : "(&(objectClass=dev.cornerstone.api.backend.ComputeBackend)(backend.name=" + backend + "))",
-                    "auto".equals(backend) ? "compute backend" : "backend named '" + backend + "'",
+        }
+        if (backend != null) {
+            String filter = "auto".equals(backend) ? "(objectClass=" + BACKEND_CLASS + ")"
+                    : "(&(objectClass=" + BACKEND_CLASS + ")(backend.name=" + backend + "))";
+            await(filter, "auto".equals(backend) ? "compute backend" : "backend named '" + backend + "'",
                     PROVIDER_WAIT_MILLIS);
+            awaitConfigured(filter);
         }
     }
 

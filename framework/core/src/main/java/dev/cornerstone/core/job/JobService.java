@@ -59,6 +59,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addModel(ModelProvider p, Map<String, Object> props) {
         models.put(String.valueOf(props.get("model.name")), p);
+        boundChanged();
     }
 
     void removeModel(ModelProvider p, Map<String, Object> props) {
@@ -68,6 +69,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addOptimizer(OptimizerProvider p, Map<String, Object> props) {
         optimizers.put(String.valueOf(props.get("optimizer.name")), p);
+        boundChanged();
     }
 
     void removeOptimizer(OptimizerProvider p, Map<String, Object> props) {
@@ -77,6 +79,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addDataset(DatasetProvider p, Map<String, Object> props) {
         datasets.put(String.valueOf(props.get("dataset.name")), p);
+        boundChanged();
     }
 
     void removeDataset(DatasetProvider p, Map<String, Object> props) {
@@ -86,6 +89,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(ComputeBackend b, Map<String, Object> props) {
         backends.put(String.valueOf(props.get("backend.name")), b);
+        boundChanged();
     }
 
     void removeBackend(ComputeBackend b, Map<String, Object> props) {
@@ -197,8 +201,36 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
         return Map.of("close", nodeJobs.watch((Consumer<Map<String, Object>>) c));
     }
 
-    private static <T> T pick(Map<String, T> byName, String name, String what) {
+    /**
+     * How long a named provider that is not bound yet is waited for: the framework lists a new
+     * service before Declarative Services has bound it here, so a caller that saw it registered
+     * (the launcher waits for the backend it names) may call in between.
+     */
+    static final long BIND_WAIT_MILLIS = 2_000;
+
+    private final Object bindLock = new Object();
+
+    private void boundChanged() {
+        synchronized (bindLock) {
+            bindLock.notifyAll();
+        }
+    }
+
+    private <T> T pick(Map<String, T> byName, String name, String what) {
         T t = byName.get(name);
+        if (t == null) {
+            long deadline = System.nanoTime() + BIND_WAIT_MILLIS * 1_000_000L;
+            synchronized (bindLock) {
+                while ((t = byName.get(name)) == null && System.nanoTime() < deadline) {
+                    try {
+                        bindLock.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
         if (t == null) {
             throw new IllegalArgumentException(what + ": no " + what.substring(0, what.indexOf('.')) + " named '"
                     + name + "' is registered (available: " + (byName.isEmpty() ? "none" : String.join(", ",
