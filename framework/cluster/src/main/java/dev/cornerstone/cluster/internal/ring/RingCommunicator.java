@@ -87,8 +87,6 @@ public final class RingCommunicator implements Communicator {
     /** Frames (SOCKET) that arrived before their operation started. */
     private final Map<Long, List<SocketLink.Frame>> earlyFrames = new HashMap<>();
     /** For the reduce-scatter's adds (SOCKET), on this rank's event loop. */
-    private final float[] scratch = LeFloats.scratch();
-    private final float[] scratch2 = LeFloats.scratch();
     /** Set when a neighbour's stream closed while no operation needed it. */
     private CollectiveException nextGone;
     private CollectiveException prevGone;
@@ -474,9 +472,9 @@ public final class RingCommunicator implements Communicator {
             boolean keep = keep(op, h.step);
             if (op.mem != null) {
                 LeFloats.add(op.mem, (long) at * Float.BYTES, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale,
-                        keep, forward, scratch, scratch2);
+                        keep, forward);
             } else {
-                LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward, scratch);
+                LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward);
             }
         } else if (op.mem != null) {
             java.lang.foreign.MemorySegment.copy(f.segment, ChunkCodec.HEADER_BYTES, op.mem, (long) at * Float.BYTES,

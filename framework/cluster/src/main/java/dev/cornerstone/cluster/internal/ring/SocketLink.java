@@ -336,8 +336,6 @@ final class SocketLink implements AutoCloseable {
 
     private void receive() {
         int chunkFloats = chunkBytes / Float.BYTES;
-        float[] scratch = LeFloats.scratch();
-        float[] scratch2 = LeFloats.scratch();
         try {
             while (!closed) {
                 if (!unprocessed.tryAcquire(200, TimeUnit.MILLISECONDS)) {
@@ -361,7 +359,7 @@ final class SocketLink implements AutoCloseable {
                 Route route = h.count > 0 ? events.route(h) : null;
                 if (route != null && route.dst() == null) {
                     try {
-                        readAdding(f, h.count, route, scratch, scratch2);
+                        readAdding(f, h.count, route);
                     } finally {
                         route.op().exitWriter();
                     }
@@ -401,7 +399,7 @@ final class SocketLink implements AutoCloseable {
      * Reads {@code count} floats into {@code f} after its header, adding each slice as it
      * arrives (see {@link Route}): no pass over the whole frame once it is in.
      */
-    private void readAdding(Frame f, int count, Route r, float[] scratch, float[] scratch2) throws IOException {
+    private void readAdding(Frame f, int count, Route r) throws IOException {
         ByteBuffer b = f.buf;
         int end = ChunkCodec.HEADER_BYTES + count * Float.BYTES;
         int addedTo = ChunkCodec.HEADER_BYTES; // bytes below this are added
@@ -417,10 +415,9 @@ final class SocketLink implements AutoCloseable {
                 int n = (upTo - addedTo) / Float.BYTES;
                 if (op.mem != null) {
                     LeFloats.add(op.mem, (long) (r.at() + from) * Float.BYTES, f.segment, addedTo, n, r.scale(),
-                            r.keep(), r.back(), scratch, scratch2);
+                            r.keep(), r.back());
                 } else {
-                    LeFloats.add(op.data, r.at() + from, f.segment, addedTo, n, r.scale(), r.keep(), r.back(),
-                            scratch);
+                    LeFloats.add(op.data, r.at() + from, f.segment, addedTo, n, r.scale(), r.keep(), r.back());
                 }
                 addedTo = upTo;
             }
