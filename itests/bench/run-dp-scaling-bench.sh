@@ -99,6 +99,31 @@ wait_for() { # DESCRIPTION SECONDS COMMAND...
   echo "timed out after $secs s waiting for $what" >&2; exit 1
 }
 joined() { cluster_json "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if d.get('state')=='joined' and len(d.get('members',[]))>=$2 else 1)" 2>/dev/null; }
+# threads_cpu PID [EVERY_S]: "tid<TAB>name<TAB>CPU seconds" of every thread of PID (names with their
+# numbers cut off), once, or every EVERY_S seconds while PID lives; one Python process, cheap
+threads_cpu() {
+  python3 - "$1" "${2:-0}" <<'PY'
+import os, re, sys, time
+pid, every, hz = sys.argv[1], float(sys.argv[2]), os.sysconf("SC_CLK_TCK")
+while True:
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        break
+    lines = []
+    for tid in tids:
+        try:
+            name = re.sub(r"[#-]*$", "", re.sub(r"[0-9]", "", open(f"/proc/{pid}/task/{tid}/comm").read().strip()))
+            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(") ", 1)[1].split()
+            lines.append(f"{tid}\t{name}\t{(int(f[11]) + int(f[12])) / hz:.2f}")
+        except (OSError, IndexError):
+            pass
+    print("\n".join(lines), flush=True)
+    if every <= 0:
+        break
+    time.sleep(every)
+PY
+}
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz}' "/proc/$1/stat"; }
 # run_cluster I: fresh nodes for every repeat (none idles through the one-process runs); the
 # run folder of rank 0 goes to $out/cluster-I.run
@@ -113,13 +138,40 @@ run_cluster() {
   wait_for "node 1 to join $seed" 120 joined "$base/node-0" 2
   api=$(python3 -c "import json,sys; from urllib.parse import urlparse; u=urlparse(json.load(open('$base/node-0/node.json'))['api']); print(f'{u.hostname}:{u.port}')")
   cpu0=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")")
+  threads_cpu "${pids[0]}" > "$base/threads-0.before"
+  # sampled every 2 s while the job runs: a thread that ends with the job (the rank's trainer) is counted too
+  threads_cpu "${pids[0]}" 2 > "$base/threads-0.during" &
+  local sampler=$!
   t0=$(date +%s)
   "$dist/bin/cornerstone" train "$spec" --cluster "$api" --id "dpbench$i" --wait --set cluster.nodes=2 \
     --set cluster.strategy=ddp --set cluster.bucket_bytes="$bucket" > "$base/cluster.log" 2>&1 \
     || { echo "cluster job failed:" >&2; tail -20 "$base/cluster.log" >&2; exit 1; }
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  threads_cpu "${pids[0]}" >> "$base/threads-0.during"
   cpu1=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")")
   run=$("$dist/bin/cornerstone" jobs status "dpbench$i" --json --data "$base/node-0" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['run'])")
   echo "$run" > "$out/cluster-$i.run"
+  # rank 0's node, CPU of the job by thread (summed over threads of one name): where a rank's time goes besides compute
+  python3 - "$base/threads-0.before" "$base/threads-0.during" "$steps" <<'PY'
+import collections, sys
+def load(f):  # the last (largest) CPU figure of each thread
+    d = {}
+    for line in open(f):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) == 3:
+            tid, name, cpu = parts
+            d[tid] = (name, max(float(cpu), d.get(tid, ("", 0.0))[1]))
+    return d
+before, during, steps = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3])
+diff = collections.Counter()
+for tid, (name, cpu) in during.items():
+    diff[name] += cpu - before.get(tid, (name, 0.0))[1]
+total = sum(diff.values())
+top = sorted(diff.items(), key=lambda kv: -kv[1])[:8]
+print(f"  rank 0's node, CPU of the whole job by thread ({total:.1f} s, {1000 * total / steps:,.0f} ms a step): "
+      + ", ".join(f"{k or '?'} {v:.1f} s" for k, v in top))
+PY
   echo "  2 nodes (cluster $name) done in $(( $(date +%s) - t0 )) s wall, $(python3 -c "print(f'{$cpu1 - $cpu0:.1f}')") s CPU of the two nodes (rank start included), load average $(load)"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
