@@ -5,6 +5,13 @@
 # = cluster tokens/s / (2 x single tokens/s) against the 85% target, and rank 0's time per step
 # waiting for the all-reduce after backward (comm_wait_ms in metrics.jsonl).
 #
+# The machine's own ceiling, measured in the same run: two independent one-process trainings
+# at the same time (no cluster, no communication, each its own --out), whose tokens/s against
+# the lone process's say what any 2-process run can reach on these cores (shared caches, memory
+# bandwidth, hypervisor). Context only: the headline stays cluster / (2 x one process).
+# Against drift, REPEATS (default 2) pairs run interleaved: one process, cluster, one process,
+# cluster, ...; each pair's efficiency is printed, and the median. CEILING=0 skips the ceiling.
+#
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
 #
 # STEPS defaults to 16 (tokens/s and CPU time: medians over the second half of the steps, the
@@ -46,21 +53,38 @@ train: {batch_size: 16, steps: $steps, eval_every: $steps, eval_batches: 1, log_
 backend: {name: cpu}
 YAML
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+repeats=${REPEATS:-2}
+ceiling=${CEILING:-1}
+[[ "$repeats" =~ ^[1-9][0-9]*$ ]] || { echo "REPEATS must be a positive integer, not '$repeats'" >&2; exit 1; }
 
-echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_bytes $bucket"
+echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_bytes $bucket; $repeats interleaved pair(s)"
 echo "load average before: $(load)"
-# --- one process -------------------------------------------------------------------------
-t0=$(date +%s)
-# CPU seconds of the whole process (boot included), from the kernel's account of the child
-single_cpu=$(python3 -c "import resource, subprocess, sys
-rc = subprocess.run(sys.argv[1:], stdout=open('$out/single.log', 'w'), stderr=subprocess.STDOUT).returncode
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f'{r.ru_utime + r.ru_stime:.1f}' if rc == 0 else 'failed')" "$dist/bin/cornerstone" train "$spec" --out "$out/single")
-[ "$single_cpu" != failed ] || { echo "single-process run failed:" >&2; tail -20 "$out/single.log" >&2; exit 1; }
-echo "single process done in $(( $(date +%s) - t0 )) s wall, $single_cpu s CPU (boot included), load average $(load)"
+
+# --- one process (or several at once, for the ceiling) --------------------------------------
+# single OUT...: trains one process per OUT at the same time; prints CPU seconds of each
+# (boot included), from the kernel's account of the child.
+single() {
+  python3 - "$dist/bin/cornerstone" "$spec" "$@" <<'PY'
+import resource, subprocess, sys, time, os
+exe, spec, outs = sys.argv[1], sys.argv[2], sys.argv[3:]
+procs = [subprocess.Popen([exe, "train", spec, "--out", o], stdout=open(o + ".log", "w"), stderr=subprocess.STDOUT)
+         for o in outs]
+cpu = []
+for p in procs:
+    _, status, r = os.wait4(p.pid, 0)
+    cpu.append(f"{r.ru_utime + r.ru_stime:.1f}" if os.waitstatus_to_exitcode(status) == 0 else "failed")
+print(" ".join(cpu))
+PY
+}
+run_single() { # OUT...
+  local t0 cpu
+  t0=$(date +%s)
+  cpu=$(single "$@")
+  case " $cpu " in *" failed "*) echo "one-process run failed ($*):" >&2; for o in "$@"; do tail -20 "$o.log" >&2; done; exit 1;; esac
+  echo "  $# process(es) at once done in $(( $(date +%s) - t0 )) s wall, CPU s each $cpu (boot included), load average $(load)"
+}
 
 # --- two nodes -----------------------------------------------------------------------------
-name="dp-bench-$$"
 start_node() { # DATA_DIR ARGS...
   local data=$1; shift
   mkdir -p "$data"
@@ -75,44 +99,125 @@ wait_for() { # DESCRIPTION SECONDS COMMAND...
   echo "timed out after $secs s waiting for $what" >&2; exit 1
 }
 joined() { cluster_json "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if d.get('state')=='joined' and len(d.get('members',[]))>=$2 else 1)" 2>/dev/null; }
-start_node "$out/node-0" --cluster
-wait_for "node 0 to form cluster $name" 120 joined "$out/node-0" 1
-seed=$(cluster_json "$out/node-0" | python3 -c "import json,sys; print(json.load(sys.stdin)['local']['address'])")
-start_node "$out/node-1" --join "$seed"
-wait_for "node 1 to join $seed" 120 joined "$out/node-0" 2
-api=$(python3 -c "import json,sys; from urllib.parse import urlparse; u=urlparse(json.load(open('$out/node-0/node.json'))['api']); print(f'{u.hostname}:{u.port}')")
-echo "2 nodes up (cluster $name, node 0's API $api), load average $(load)"
+# threads_cpu PID [EVERY_S]: "tid<TAB>name<TAB>CPU seconds" of every thread of PID (names with their
+# numbers cut off), once, or every EVERY_S seconds while PID lives; one Python process, cheap
+threads_cpu() {
+  python3 - "$1" "${2:-0}" <<'PY'
+import os, re, sys, time
+pid, every, hz = sys.argv[1], float(sys.argv[2]), os.sysconf("SC_CLK_TCK")
+while True:
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        break
+    lines = []
+    for tid in tids:
+        try:
+            name = re.sub(r"[#-]*$", "", re.sub(r"[0-9]", "", open(f"/proc/{pid}/task/{tid}/comm").read().strip()))
+            f = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(") ", 1)[1].split()
+            lines.append(f"{tid}\t{name}\t{(int(f[11]) + int(f[12])) / hz:.2f}")
+        except (OSError, IndexError):
+            pass
+    print("\n".join(lines), flush=True)
+    if every <= 0:
+        break
+    time.sleep(every)
+PY
+}
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz}' "/proc/$1/stat"; }
-nodes_cpu() { python3 -c "import sys; print(f'{sum(map(float, sys.argv[1:])):.1f}')" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")"; }
-cpu0=$(nodes_cpu)
-t0=$(date +%s)
-"$dist/bin/cornerstone" train "$spec" --cluster "$api" --id dpbench --wait --set cluster.nodes=2 \
-  --set cluster.strategy=ddp --set cluster.bucket_bytes="$bucket" > "$out/cluster.log" 2>&1 \
-  || { echo "cluster job failed:" >&2; tail -20 "$out/cluster.log" >&2; exit 1; }
-cpu1=$(nodes_cpu)
-echo "cluster job done in $(( $(date +%s) - t0 )) s wall, $(python3 -c "print(f'{$cpu1 - $cpu0:.1f}')") s CPU of the two nodes (rank start included), load average $(load)"
-run=$("$dist/bin/cornerstone" jobs status dpbench --json --data "$out/node-0" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['run'])")
+# run_cluster I: fresh nodes for every repeat (none idles through the one-process runs); the
+# run folder of rank 0 goes to $out/cluster-I.run
+run_cluster() {
+  local i=$1 base="$out/c$1" seed api cpu0 cpu1 t0 run
+  name="dp-bench-$$-$i"
+  pids=()
+  start_node "$base/node-0" --cluster
+  wait_for "node 0 to form cluster $name" 120 joined "$base/node-0" 1
+  seed=$(cluster_json "$base/node-0" | python3 -c "import json,sys; print(json.load(sys.stdin)['local']['address'])")
+  start_node "$base/node-1" --join "$seed"
+  wait_for "node 1 to join $seed" 120 joined "$base/node-0" 2
+  api=$(python3 -c "import json,sys; from urllib.parse import urlparse; u=urlparse(json.load(open('$base/node-0/node.json'))['api']); print(f'{u.hostname}:{u.port}')")
+  cpu0=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")")
+  threads_cpu "${pids[0]}" > "$base/threads-0.before"
+  # sampled every 2 s while the job runs: a thread that ends with the job (the rank's trainer) is counted too
+  threads_cpu "${pids[0]}" 2 > "$base/threads-0.during" &
+  local sampler=$!
+  t0=$(date +%s)
+  "$dist/bin/cornerstone" train "$spec" --cluster "$api" --id "dpbench$i" --wait --set cluster.nodes=2 \
+    --set cluster.strategy=ddp --set cluster.bucket_bytes="$bucket" > "$base/cluster.log" 2>&1 \
+    || { echo "cluster job failed:" >&2; tail -20 "$base/cluster.log" >&2; exit 1; }
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  threads_cpu "${pids[0]}" >> "$base/threads-0.during"
+  cpu1=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")")
+  run=$("$dist/bin/cornerstone" jobs status "dpbench$i" --json --data "$base/node-0" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['run'])")
+  echo "$run" > "$out/cluster-$i.run"
+  # rank 0's node, CPU of the job by thread (summed over threads of one name): where a rank's time goes besides compute
+  python3 - "$base/threads-0.before" "$base/threads-0.during" "$steps" <<'PY'
+import collections, sys
+def load(f):  # the last (largest) CPU figure of each thread
+    d = {}
+    for line in open(f):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) == 3:
+            tid, name, cpu = parts
+            d[tid] = (name, max(float(cpu), d.get(tid, ("", 0.0))[1]))
+    return d
+before, during, steps = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3])
+diff = collections.Counter()
+for tid, (name, cpu) in during.items():
+    diff[name] += cpu - before.get(tid, (name, 0.0))[1]
+total = sum(diff.values())
+top = sorted(diff.items(), key=lambda kv: -kv[1])[:8]
+print(f"  rank 0's node, CPU of the whole job by thread ({total:.1f} s, {1000 * total / steps:,.0f} ms a step): "
+      + ", ".join(f"{k or '?'} {v:.1f} s" for k, v in top))
+PY
+  echo "  2 nodes (cluster $name) done in $(( $(date +%s) - t0 )) s wall, $(python3 -c "print(f'{$cpu1 - $cpu0:.1f}')") s CPU of the two nodes (rank start included), load average $(load)"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
 
-python3 - "$out/single" "$run" "$steps" <<'PY'
-import json, statistics, sys
-single, cluster, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in $(seq "$repeats"); do
+  echo "pair $i: one process, then 2 nodes"
+  run_single "$out/single-$i"
+  run_cluster "$i"
+done
+if [ "$ceiling" != 0 ]; then
+  echo "ceiling: two independent one-process trainings at the same time"
+  run_single "$out/both-a" "$out/both-b"
+fi
+
+python3 - "$out" "$steps" "$repeats" "$ceiling" <<'PY'
+import json, math, os, statistics, sys
+out, steps, repeats, ceiling = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] != "0"
 def later(run):  # the second half of the steps: past the JIT's warm-up and the first step's bucket plan
     lines = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
     return [l for l in lines if l["step"] > steps // 2 and l["step"] < steps] or lines  # the last logs eval + checkpoint
 def med(run, k):
     v = [l[k] for l in later(run) if k in l]
     return statistics.median(v) if v else float("nan")
-s, c = med(single, "tokens_per_sec"), med(cluster, "tokens_per_sec")
-cs, cc = med(single, "cpu_ms_per_step"), med(cluster, "cpu_ms_per_step")
-print(f"(medians over steps {steps // 2 + 1}..{steps - 1})")
-print(f"one process, 1 thread:      {s:8,.0f} tokens/s")
-print(f"2 nodes x 1 thread (ddp):   {c:8,.0f} tokens/s")
-print(f"scaling efficiency:         {c / (2 * s):8.1%}   (target >= 85%; wall clock: meaningless under load)")
-print(f"rank 0 a step: {1000 * 16 * 256 / c:,.0f} ms wall; waiting for the all-reduce after backward "
-      f"{med(cluster, 'comm_wait_ms'):,.1f} ms; reading gradients to host {med(cluster, 'grad_read_ms'):,.1f} ms; "
-      f"{med(cluster, 'buckets'):.0f} buckets, {med(cluster, 'buckets_started_in_backward'):.0f} started during backward")
-print(f"CPU time a step (whole process): one process {cs:,.0f} ms, rank 0 {cc:,.0f} ms; "
-      f"CPU-time efficiency {cs / (2 * cc):.1%} (one process's CPU per token / the two ranks'; what the wall-clock "
-      f"efficiency would be with a free core per process)")
+print(f"(medians over steps {steps // 2 + 1}..{steps - 1} of each run)")
+eff, singles, clusters = [], [], []
+for i in range(1, repeats + 1):
+    single, cluster = f"{out}/single-{i}", open(f"{out}/cluster-{i}.run").read().strip()
+    s, c = med(single, "tokens_per_sec"), med(cluster, "tokens_per_sec")
+    cs, cc = med(single, "cpu_ms_per_step"), med(cluster, "cpu_ms_per_step")
+    singles.append(s); clusters.append(c); eff.append(c / (2 * s))
+    print(f"pair {i}: one process {s:7,.0f} tokens/s, 2 nodes {c:7,.0f} tokens/s, efficiency {c / (2 * s):6.1%}; "
+          f"rank 0 a step {1000 * 16 * 256 / c:,.0f} ms, comm wait {med(cluster, 'comm_wait_ms'):,.1f} ms, "
+          f"grad read {med(cluster, 'grad_read_ms'):,.1f} ms, {med(cluster, 'buckets'):.0f} buckets "
+          f"({med(cluster, 'buckets_started_in_backward'):.0f} during backward); CPU a step: one process {cs:,.0f} ms, "
+          f"rank 0 {cc:,.0f} ms, CPU-time efficiency {cs / (2 * cc):.1%}")
+print(f"one process, 1 thread:      {statistics.median(singles):8,.0f} tokens/s (median; runs {', '.join(f'{s:,.0f}' for s in singles)})")
+print(f"2 nodes x 1 thread (ddp):   {statistics.median(clusters):8,.0f} tokens/s (median; runs {', '.join(f'{c:,.0f}' for c in clusters)})")
+print(f"scaling efficiency:         {statistics.median(eff):8.1%}   (median of the pairs' {', '.join(f'{e:.1%}' for e in eff)}; "
+      f"target >= 85%; wall clock: meaningless under load)")
+if ceiling:
+    a, b = med(f"{out}/both-a", "tokens_per_sec"), med(f"{out}/both-b", "tokens_per_sec")
+    lone = statistics.median(singles)
+    print(f"ceiling: two one-process runs at once {a:,.0f} + {b:,.0f} = {a + b:,.0f} tokens/s = {(a + b) / (2 * lone):.1%} "
+          f"of 2 x the lone process (median {lone:,.0f}): the most any 2-process run reaches on this machine; "
+          f"cluster / ceiling {statistics.median(clusters) / (a + b):.1%}")
 PY
 echo "load average after: $(load)"

@@ -178,6 +178,28 @@ public class CpuBackend implements ComputeBackend, AutoCloseable {
     }
 
     @Override
+    public void read(Tensor src, long srcOffset, MemorySegment dst, long dstByteOffset, int length) {
+        CpuTensor t = own(src);
+        if (t.dtype() != DType.F32) {
+            ComputeBackend.super.read(src, srcOffset, dst, dstByteOffset, length);
+            return;
+        }
+        checkRange("read", t, srcOffset, length, Integer.MAX_VALUE, 0);
+        MemorySegment.copy(t.segment(), Tiles.F32, srcOffset * Float.BYTES, dst, LE_FLOAT, dstByteOffset, length);
+    }
+
+    @Override
+    public void write(Tensor dst, long dstOffset, MemorySegment src, long srcByteOffset, int length) {
+        CpuTensor t = own(dst);
+        if (t.dtype() != DType.F32) {
+            ComputeBackend.super.write(dst, dstOffset, src, srcByteOffset, length);
+            return;
+        }
+        checkRange("write", t, dstOffset, length, Integer.MAX_VALUE, 0);
+        MemorySegment.copy(src, LE_FLOAT, srcByteOffset, t.segment(), Tiles.F32, dstOffset * Float.BYTES, length);
+    }
+
+    @Override
     public void writeInts(Tensor dst, long dstOffset, int[] src, int srcOffset, int length) {
         CpuTensor t = own(dst);
         requireInts("writeInts", t);

@@ -1,5 +1,7 @@
 package dev.cornerstone.api.backend;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.osgi.annotation.versioning.ConsumerType;
@@ -79,6 +81,28 @@ public interface ComputeBackend {
 
     /** Copies {@code length} elements from element {@code srcOffset} of {@code src} into {@code dst[dstOffset..]}. */
     void read(Tensor src, long srcOffset, float[] dst, int dstOffset, int length);
+
+    /**
+     * Copies {@code length} elements from element {@code srcOffset} of {@code src} into
+     * {@code dst} from byte {@code dstByteOffset} on, as little-endian floats (the layout of
+     * the cluster's off-heap collectives). The default reads through a {@code float[]}; a
+     * backend whose tensors are host memory copies straight into the segment.
+     */
+    default void read(Tensor src, long srcOffset, MemorySegment dst, long dstByteOffset, int length) {
+        float[] a = new float[length];
+        read(src, srcOffset, a, 0, length);
+        MemorySegment.copy(a, 0, dst, LE_FLOAT, dstByteOffset, length);
+    }
+
+    /** The inverse of {@link #read(Tensor, long, MemorySegment, long, int)}: little-endian floats into {@code dst}. */
+    default void write(Tensor dst, long dstOffset, MemorySegment src, long srcByteOffset, int length) {
+        float[] a = new float[length];
+        MemorySegment.copy(src, LE_FLOAT, srcByteOffset, a, 0, length);
+        write(dst, dstOffset, a, 0, length);
+    }
+
+    /** Little-endian floats at any byte offset: the element layout of the segment copies. */
+    ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** As {@link #write(Tensor, long, float[], int, int)}, for {@code I32} tensors. */
     void writeInts(Tensor dst, long dstOffset, int[] src, int srcOffset, int length);

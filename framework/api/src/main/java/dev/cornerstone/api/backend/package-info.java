@@ -2,7 +2,7 @@
  * The compute backend SPI: buffers and a short, versioned list of kernels.
  */
 @Export
-@Version("0.1.0")
+@Version("0.2.0")
 package dev.cornerstone.api.backend;
 
 import org.osgi.annotation.bundle.Export;

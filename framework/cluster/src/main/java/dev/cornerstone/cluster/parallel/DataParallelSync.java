@@ -1,5 +1,7 @@
 package dev.cornerstone.cluster.parallel;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,10 +23,12 @@ import dev.cornerstone.core.train.GradientSync;
 /**
  * Data-parallel gradient averaging over a ring, in buckets overlapped with the backward pass
  * (as PyTorch's DistributedDataParallel): each gradient is read from the backend into one
- * flat array (reused from step to step) as soon as the trainer reports it final
+ * flat off-heap buffer of little-endian floats (reused from step to step; a backend whose
+ * tensors are host memory copies straight into it) as soon as the trainer reports it final
  * ({@link #gradientFinal}), and each bucket of {@link BucketPlan} is all-reduced to its mean,
  * asynchronously, as soon as all its gradients are in, while backward goes on computing the
- * others. {@link #averageGradients} reads what was not reported, starts the remaining buckets,
+ * others, as an off-heap operand (with the {@code SOCKET} transport its floats go from and
+ * into the buffer with no staging copy). {@link #averageGradients} reads what was not reported, starts the remaining buckets,
  * waits for all of them and writes the means back. Every rank must hand in the same gradients in
  * the same order, which a {@link dev.cornerstone.core.train.Trainer} with the same model does.
  *
@@ -44,7 +48,8 @@ public final class DataParallelSync implements GradientSync {
 
     private final Communicator comm;
     private final long bucketBytes;
-    private float[] flat = new float[0];
+    /** The gradients, little-endian floats in plan order; freed with the sync (by the collector). */
+    private MemorySegment flat = MemorySegment.NULL;
     private BucketPlan plan;
     /** First step: the order in which gradients became final. */
     private final SequencedSet<String> firstOrder = new LinkedHashSet<>();
@@ -121,7 +126,8 @@ public final class DataParallelSync implements GradientSync {
             }
             long waitNanos = System.nanoTime() - t0;
             for (int p = 0; p < plan.names().size(); p++) {
-                backend.write(grads.get(plan.names().get(p)), 0, flat, plan.offset(p), plan.size(p));
+                backend.write(grads.get(plan.names().get(p)), 0, flat, (long) plan.offset(p) * Float.BYTES,
+                        plan.size(p));
             }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("buckets", plan.buckets().size());
@@ -153,7 +159,7 @@ public final class DataParallelSync implements GradientSync {
 
     private void copyIn(int p, Tensor grad, ComputeBackend backend) {
         long t0 = System.nanoTime();
-        backend.read(grad, 0, flat, plan.offset(p), plan.size(p));
+        backend.read(grad, 0, flat, (long) plan.offset(p) * Float.BYTES, plan.size(p));
         copyNanos += System.nanoTime() - t0;
         copied[p] = true;
         missing[plan.bucketOf(p)]--;
@@ -164,7 +170,8 @@ public final class DataParallelSync implements GradientSync {
         List<BucketPlan.Bucket> buckets = plan.buckets();
         while (nextBucket < buckets.size() && missing[nextBucket] == 0) {
             BucketPlan.Bucket b = buckets.get(nextBucket);
-            inFlight[nextBucket] = comm.allReduce(flat, b.offset(), b.length(), ReduceOp.AVG);
+            inFlight[nextBucket] = comm.allReduce(flat.asSlice((long) b.offset() * Float.BYTES,
+                    (long) b.length() * Float.BYTES), ReduceOp.AVG);
             if (!backwardOver) {
                 startedInBackward++;
             }
@@ -201,8 +208,9 @@ public final class DataParallelSync implements GradientSync {
             comm.abort(why);
             throw new IllegalStateException(why);
         }
-        if (flat.length < made.totalElements()) {
-            flat = new float[made.totalElements()];
+        if (flat.byteSize() < (long) made.totalElements() * Float.BYTES) {
+            // shared: the ring's threads read and write it; automatic: no close call to forget
+            flat = Arena.ofAuto().allocate((long) made.totalElements() * Float.BYTES, 64);
         }
         return made;
     }

@@ -292,6 +292,50 @@ abstract class RingCollectivesSuite {
     }
 
     @Test
+    void largeChunksSumAndAverageExactlyOnArraysAndSegments() throws Exception {
+        // Chunks of 1 MiB, many times what the socket transport reads before adding a slice,
+        // and sizes that cut the last slice of a piece anywhere: sums of small integers are
+        // exact, and an average is the exact sum times 1 / world.
+        int world = 3;
+        List<Communicator> ring = ring(world, SMALL_CHUNKS.withChunkBytes(1 << 20));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            Random rnd = new Random(31);
+            for (int n : new int[] {3 * 262_144 + 5, 1_000_003}) {
+                for (ReduceOp reduce : List.of(ReduceOp.SUM, ReduceOp.AVG)) {
+                    float[][] x = integerInputs(rnd, world, n);
+                    float[] want = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        float sum = 0;
+                        for (float[] xr : x) {
+                            sum += xr[i];
+                        }
+                        want[i] = reduce == ReduceOp.AVG ? sum * (1f / world) : sum;
+                    }
+                    float[][] arrays = copy(x);
+                    java.lang.foreign.MemorySegment[] segs = new java.lang.foreign.MemorySegment[world];
+                    for (int r = 0; r < world; r++) {
+                        segs[r] = arena.allocate(4L * n, 4);
+                        java.lang.foreign.MemorySegment.copy(x[r], 0, segs[r], Communicator.SEGMENT_FLOAT, 0, n);
+                    }
+                    runAll(ring, (c, r) -> c.allReduce(arrays[r], reduce));
+                    runAll(ring, (c, r) -> c.allReduce(segs[r], reduce));
+                    for (int r = 0; r < world; r++) { // the first difference (AssertJ's containsExactly diffs in quadratic time)
+                        int a = java.util.Arrays.mismatch(arrays[r], want);
+                        assertThat(a).as("%s of %d, array, rank %d: first difference at %d: %s, not %s", reduce, n, r,
+                                a, a < 0 ? null : arrays[r][a], a < 0 ? null : want[a]).isEqualTo(-1);
+                        float[] got = segs[r].toArray(Communicator.SEGMENT_FLOAT);
+                        int m = java.util.Arrays.mismatch(got, want);
+                        assertThat(m).as("%s of %d, segment, rank %d: first difference at %d: %s, not %s", reduce, n,
+                                r, m, m < 0 ? null : got[m], m < 0 ? null : want[m]).isEqualTo(-1);
+                    }
+                }
+            }
+        } finally {
+            closeAll(ring);
+        }
+    }
+
+    @Test
     void aConfinedSegmentIsRefusedNamingTheArgument() throws Exception {
         List<Communicator> ring = ring(2, SMALL_CHUNKS);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {

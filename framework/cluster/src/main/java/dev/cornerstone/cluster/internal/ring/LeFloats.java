@@ -1,57 +1,64 @@
 package dev.cornerstone.cluster.internal.ring;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The reduce-scatter's add between a received run of little-endian floats and the caller's
- * array, in runs of a small scratch array: {@link MemorySegment#copy} moves each run into the
- * scratch (a plain memory copy on little-endian hardware), and the add is a plain
- * {@code float[]} loop that the JIT vectorizes, where a per-element
- * {@code MemorySegment.get} loop is not.
+ * The reduce-scatter's add between a received run of little-endian floats (in a frame) and the
+ * caller's operand, a {@code float[]} or an off-heap segment: one pass with the Vector API,
+ * loading both straight from where they lie (no staging copy), the rest of the run element by
+ * element. Float addition is commutative and each lane computes what the scalar expression
+ * does, so the sums are bit for bit those of {@link #addReference}.
  */
 final class LeFloats {
 
-    /** Floats per run: the scratch stays in the first-level cache. */
+    /** Floats per run of the receiver's adds: a slice stays in the first-level cache. */
     static final int RUN = 2048;
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private LeFloats() {
     }
 
     /**
-     * As {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean, float[])}
-     * with the destination off-heap: {@code n} little-endian floats at byte {@code dstOffset}
-     * of {@code dst}; {@code scratch2} holds a run of them.
+     * As {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)} with the
+     * destination off-heap: {@code n} little-endian floats at byte {@code dstOffset} of {@code dst}.
      */
     static void add(MemorySegment dst, long dstOffset, MemorySegment seg, long srcOffset, int n, float scale,
-                    boolean keep, boolean back, float[] scratch, float[] scratch2) {
-        for (int done = 0; done < n; ) {
-            int k = Math.min(RUN, n - done);
-            long off = srcOffset + (long) done * Float.BYTES;
-            long dOff = dstOffset + (long) done * Float.BYTES;
-            MemorySegment.copy(seg, Chunk.LE_FLOAT, off, scratch, 0, k);
-            MemorySegment.copy(dst, Chunk.LE_FLOAT, dOff, scratch2, 0, k);
-            if (scale == 1f) {
-                for (int i = 0; i < k; i++) {
-                    scratch[i] += scratch2[i];
-                }
-            } else {
-                for (int i = 0; i < k; i++) {
-                    scratch[i] = (scratch2[i] + scratch[i]) * scale;
-                }
+                    boolean keep, boolean back) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            long s = srcOffset + (long) i * Float.BYTES;
+            long d = dstOffset + (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, dst, d, LE).add(FloatVector.fromMemorySegment(S, seg, s, LE));
+            if (scale != 1f) {
+                v = v.mul(scale);
             }
             if (keep) {
-                MemorySegment.copy(scratch, 0, dst, Chunk.LE_FLOAT, dOff, k);
+                v.intoMemorySegment(dst, d, LE);
             }
             if (back) {
-                MemorySegment.copy(scratch, 0, seg, Chunk.LE_FLOAT, off, k);
+                v.intoMemorySegment(seg, s, LE);
             }
-            done += k;
         }
-    }
-
-    /** A scratch array for {@link #add}, one per thread that adds. */
-    static float[] scratch() {
-        return new float[RUN];
+        for (; i < n; i++) {
+            long s = srcOffset + (long) i * Float.BYTES;
+            long d = dstOffset + (long) i * Float.BYTES;
+            float v = dst.get(Chunk.LE_FLOAT, d) + seg.get(Chunk.LE_FLOAT, s);
+            if (scale != 1f) {
+                v *= scale;
+            }
+            if (keep) {
+                dst.set(Chunk.LE_FLOAT, d, v);
+            }
+            if (back) {
+                seg.set(Chunk.LE_FLOAT, s, v);
+            }
+        }
     }
 
     /**
@@ -62,28 +69,51 @@ final class LeFloats {
      * (sums stay bit for bit what a plain add gives).
      */
     static void add(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
-                    boolean back, float[] scratch) {
-        for (int done = 0; done < n; ) {
-            int k = Math.min(RUN, n - done);
-            long off = srcOffset + (long) done * Float.BYTES;
-            MemorySegment.copy(seg, Chunk.LE_FLOAT, off, scratch, 0, k);
-            int base = at + done;
-            if (scale == 1f) {
-                for (int i = 0; i < k; i++) {
-                    scratch[i] += dst[base + i];
-                }
-            } else {
-                for (int i = 0; i < k; i++) {
-                    scratch[i] = (dst[base + i] + scratch[i]) * scale;
-                }
+                    boolean back) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            long s = srcOffset + (long) i * Float.BYTES;
+            FloatVector v = FloatVector.fromArray(S, dst, at + i).add(FloatVector.fromMemorySegment(S, seg, s, LE));
+            if (scale != 1f) {
+                v = v.mul(scale);
             }
             if (keep) {
-                System.arraycopy(scratch, 0, dst, base, k);
+                v.intoArray(dst, at + i);
             }
             if (back) {
-                MemorySegment.copy(scratch, 0, seg, Chunk.LE_FLOAT, off, k);
+                v.intoMemorySegment(seg, s, LE);
             }
-            done += k;
+        }
+        for (; i < n; i++) {
+            long s = srcOffset + (long) i * Float.BYTES;
+            float v = dst[at + i] + seg.get(Chunk.LE_FLOAT, s);
+            if (scale != 1f) {
+                v *= scale;
+            }
+            if (keep) {
+                dst[at + i] = v;
+            }
+            if (back) {
+                seg.set(Chunk.LE_FLOAT, s, v);
+            }
+        }
+    }
+
+    /** The plain reference of {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)}, element by element. */
+    static void addReference(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
+                             boolean back) {
+        for (int i = 0; i < n; i++) {
+            long s = srcOffset + (long) i * Float.BYTES;
+            float v = dst[at + i] + seg.get(Chunk.LE_FLOAT, s);
+            if (scale != 1f) {
+                v *= scale;
+            }
+            if (keep) {
+                dst[at + i] = v;
+            }
+            if (back) {
+                seg.set(Chunk.LE_FLOAT, s, v);
+            }
         }
     }
 }

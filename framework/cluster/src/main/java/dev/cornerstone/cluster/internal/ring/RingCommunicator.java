@@ -87,8 +87,6 @@ public final class RingCommunicator implements Communicator {
     /** Frames (SOCKET) that arrived before their operation started. */
     private final Map<Long, List<SocketLink.Frame>> earlyFrames = new HashMap<>();
     /** For the reduce-scatter's adds (SOCKET), on this rank's event loop. */
-    private final float[] scratch = LeFloats.scratch();
-    private final float[] scratch2 = LeFloats.scratch();
     /** Set when a neighbour's stream closed while no operation needed it. */
     private CollectiveException nextGone;
     private CollectiveException prevGone;
@@ -341,13 +339,18 @@ public final class RingCommunicator implements Communicator {
                 return null;
             }
             RingOp op = ops.get(h.op);
-            // Only copies (all-gather, broadcast) of an off-heap operand, and only frames that fit
-            // the operation (the same checks as on the event loop, but for duplicates).
-            if (op == null || op.mem == null || op.reduces(h.step) || mismatch(op, h) != null || !op.enterWriter()) {
+            // Adds of any operand, copies (all-gather, broadcast) of an off-heap one, and only
+            // frames that fit the operation (the same checks as on the event loop, but for
+            // duplicates, which the event loop still fails on).
+            if (op == null || (op.mem == null && !op.reduces(h.step)) || mismatch(op, h) != null
+                    || !op.enterWriter()) {
                 return null;
             }
             int at = op.pieceStart(op.recvSegment(h.step), h.piece);
-            return new SocketLink.Route(op, op.mem.asSlice((long) at * Float.BYTES, (long) h.count * Float.BYTES));
+            if (op.reduces(h.step)) {
+                return SocketLink.Route.add(op, at, scale(op, h.step), keep(op, h.step), h.step + 1 < op.totalSteps);
+            }
+            return SocketLink.Route.copy(op, op.mem.asSlice((long) at * Float.BYTES, (long) h.count * Float.BYTES));
         }
 
         @Override
@@ -399,7 +402,7 @@ public final class RingCommunicator implements Communicator {
     private void onFrame(SocketLink.Frame f) {
         link.processed();
         Chunk h = f.header;
-        if (f.direct && !ops.containsKey(h.op)) { // its operation failed meanwhile
+        if ((f.direct || f.added) && !ops.containsKey(h.op)) { // its operation failed meanwhile
             link.release(f);
             return;
         }
@@ -439,6 +442,18 @@ public final class RingCommunicator implements Communicator {
         }
         int at = op.pieceStart(op.recvSegment(h.step), h.piece);
         boolean forward = h.step + 1 < op.totalSteps;
+        if (f.added) {
+            // Added as it arrived (the receiver thread): the sum is in the frame and, if kept, in the operand.
+            op.received++;
+            if (forward) {
+                ChunkFrames.forward(f.buf, h.step + 1, rank);
+                sendFrame(op, f, h.step + 1, h.piece, h.count);
+            } else {
+                link.release(f);
+            }
+            maybeComplete(op);
+            return;
+        }
         if (f.direct) {
             // The floats are in place already; the piece goes on from the operand.
             link.release(f);
@@ -453,14 +468,13 @@ public final class RingCommunicator implements Communicator {
             return;
         }
         if (op.reduces(h.step)) {
-            float scale = op.reduce == ReduceOp.AVG && op.completesReduction(h.step) ? 1f / world : 1f;
-            // An all-reduce's partial sums only travel on: the all-gather overwrites them here.
-            boolean keep = op.kind != OpKind.ALL_REDUCE || op.completesReduction(h.step);
+            float scale = scale(op, h.step);
+            boolean keep = keep(op, h.step);
             if (op.mem != null) {
                 LeFloats.add(op.mem, (long) at * Float.BYTES, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale,
-                        keep, forward, scratch, scratch2);
+                        keep, forward);
             } else {
-                LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward, scratch);
+                LeFloats.add(op.data, at, f.segment, ChunkCodec.HEADER_BYTES, h.count, scale, keep, forward);
             }
         } else if (op.mem != null) {
             java.lang.foreign.MemorySegment.copy(f.segment, ChunkCodec.HEADER_BYTES, op.mem, (long) at * Float.BYTES,
@@ -477,6 +491,16 @@ public final class RingCommunicator implements Communicator {
             link.release(f);
         }
         maybeComplete(op);
+    }
+
+    /** What the received partial sum of {@code step} is multiplied by: 1, or 1 / world where an average completes. */
+    private float scale(RingOp op, int step) {
+        return op.reduce == ReduceOp.AVG && op.completesReduction(step) ? 1f / world : 1f;
+    }
+
+    /** Whether the sum of {@code step} is stored: an all-reduce's partial sums only travel on (the all-gather overwrites them). */
+    private static boolean keep(RingOp op, int step) {
+        return op.kind != OpKind.ALL_REDUCE || op.completesReduction(step);
     }
 
     /** Hands a filled frame to the link's sender thread; its completion comes back through {@link LinkEvents}. */
@@ -1018,9 +1042,6 @@ public final class RingCommunicator implements Communicator {
      * connection closed under it, which ends the read at once: the ring is broken then anyway.
      */
     private void seal(RingOp op) {
-        if (op.mem == null) {
-            return;
-        }
         op.sealed = true;
         if (op.writers.get() > 0) {
             link.abortInbound();

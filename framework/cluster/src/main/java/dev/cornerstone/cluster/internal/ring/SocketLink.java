@@ -59,9 +59,28 @@ final class SocketLink implements AutoCloseable {
         void outboundEnded(String reason);
     }
 
-    /** Floats read straight into {@code dst}, a slice of {@code op}'s off-heap operand. */
-    record Route(RingOp op, MemorySegment dst) {
+    /**
+     * Where the floats of a frame go as they arrive. A copy ({@code dst} not null): read straight
+     * into {@code dst}, a slice of {@code op}'s off-heap operand. A reduction ({@code dst} null):
+     * read into the frame in slices of {@link #ADD_SLICE_BYTES}, each added to the operand's
+     * floats from {@code at} while still in cache ({@link LeFloats#add}: with {@code keep} into
+     * the operand, with {@code back} over the frame's floats, which then go on to the successor).
+     */
+    record Route(RingOp op, MemorySegment dst, int at, float scale, boolean keep, boolean back) {
+        static Route copy(RingOp op, MemorySegment dst) {
+            return new Route(op, dst, 0, 1f, false, false);
+        }
+
+        static Route add(RingOp op, int at, float scale, boolean keep, boolean back) {
+            return new Route(op, null, at, scale, keep, back);
+        }
     }
+
+    /**
+     * Bytes a reduction route reads before adding them: the received slice and the operand's
+     * stay in the core's cache between the kernel's copy and the add.
+     */
+    static final int ADD_SLICE_BYTES = 64 * 1024;
 
     /** A direct buffer holding one frame: the header at 0, the floats after it. */
     static final class Frame {
@@ -72,6 +91,8 @@ final class SocketLink implements AutoCloseable {
         Chunk header;
         /** Its floats went straight into the operand (see {@link Events#route}), not into this buffer. */
         boolean direct;
+        /** Its floats were added on arrival ({@link Route#add}): the buffer holds the sum when it goes on. */
+        boolean added;
         // Of a frame being sent, for its completion:
         RingOp op;
         int step;
@@ -198,6 +219,7 @@ final class SocketLink implements AutoCloseable {
     void release(Frame f) {
         f.header = null;
         f.direct = false;
+        f.added = false;
         f.op = null;
         if (freeCount.incrementAndGet() <= MAX_FREE) {
             free.offer(f);
@@ -335,7 +357,14 @@ final class SocketLink implements AutoCloseable {
                             + " floats, more than a chunk of " + chunkFloats + " holds (are the chunk sizes equal?)");
                 }
                 Route route = h.count > 0 ? events.route(h) : null;
-                if (route != null) {
+                if (route != null && route.dst() == null) {
+                    try {
+                        readAdding(f, h.count, route);
+                    } finally {
+                        route.op().exitWriter();
+                    }
+                    f.added = true;
+                } else if (route != null) {
                     try {
                         if (!readFully(route.dst().asByteBuffer(), false)) {
                             throw new EOFException("closed in the middle of a frame");
@@ -363,6 +392,35 @@ final class SocketLink implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Reads {@code count} floats into {@code f} after its header, adding each slice as it
+     * arrives (see {@link Route}): no pass over the whole frame once it is in.
+     */
+    private void readAdding(Frame f, int count, Route r) throws IOException {
+        ByteBuffer b = f.buf;
+        int end = ChunkCodec.HEADER_BYTES + count * Float.BYTES;
+        int addedTo = ChunkCodec.HEADER_BYTES; // bytes below this are added
+        RingOp op = r.op();
+        while (addedTo < end) {
+            b.limit(Math.min(end, addedTo + ADD_SLICE_BYTES));
+            if (in.read(b) < 0) {
+                throw new EOFException("closed in the middle of a frame");
+            }
+            int upTo = addedTo + ((b.position() - addedTo) & ~(Float.BYTES - 1)); // whole floats
+            if (upTo - addedTo >= LeFloats.RUN * Float.BYTES || !b.hasRemaining()) {
+                int from = (addedTo - ChunkCodec.HEADER_BYTES) / Float.BYTES;
+                int n = (upTo - addedTo) / Float.BYTES;
+                if (op.mem != null) {
+                    LeFloats.add(op.mem, (long) (r.at() + from) * Float.BYTES, f.segment, addedTo, n, r.scale(),
+                            r.keep(), r.back());
+                } else {
+                    LeFloats.add(op.data, r.at() + from, f.segment, addedTo, n, r.scale(), r.keep(), r.back());
+                }
+                addedTo = upTo;
+            }
         }
     }
 
