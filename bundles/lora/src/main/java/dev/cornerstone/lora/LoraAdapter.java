@@ -30,6 +30,12 @@ import dev.cornerstone.core.nn.NamePattern;
  *
  * <p>An adapted layer is found by its weight: every parameter {@code <module>.weight} of rank 2
  * whose module a target pattern matches. {@link #merge} folds {@code (alpha / r) B A} into W.
+ *
+ * <p>A base parameter that a {@code train_also} pattern matches (a LayerNorm, a bias) trains as it
+ * is: the adapter holds a copy, starting equal to the base's, named with {@code trained} before
+ * its last segment ({@code h.0.ln_1.weight} → {@code h.0.ln_1.trained.weight}), and the forward
+ * pass reads the copy wherever the model asks for the base's; the base itself stays fixed.
+ * {@link #merge} writes the copies over the base's values before it adds {@code (alpha / r) B A}.
  */
 final class LoraAdapter implements Adapter {
 
@@ -37,9 +43,14 @@ final class LoraAdapter implements Adapter {
     record Module(String name, String weightName, String aName, String bName, Tensor a, Tensor b, int in, int out) {
     }
 
+    /** A base parameter that trains as it is: its trained copy. */
+    record Trained(String baseName, String name, Tensor value) {
+    }
+
     private final ComputeBackend backend;
     private final LoraConfig config;
     private final List<Module> modules = new ArrayList<>();
+    private final Map<String, Trained> trained = new LinkedHashMap<>();
     private final SequencedMap<String, Tensor> params = new LinkedHashMap<>();
 
     LoraAdapter(ComputeBackend backend, SequencedMap<String, Tensor> modelParameters, LoraConfig config, long seed) {
@@ -52,6 +63,7 @@ final class LoraAdapter implements Adapter {
             }
         }
         NamePattern.requireEachMatches(LoraConfig.SECTION + ".target_modules", config.targetModules(), linearModules);
+        NamePattern.requireEachMatches(LoraConfig.SECTION + ".train_also", config.trainAlso(), modelParameters.keySet());
         Random rng = new Random(seed);
         try {
             for (String m : linearModules) {
@@ -73,6 +85,17 @@ final class LoraAdapter implements Adapter {
                 params.put(mod.aName(), a);
                 params.put(mod.bName(), b);
             }
+            for (Map.Entry<String, Tensor> e : modelParameters.entrySet()) {
+                if (!NamePattern.any(config.trainAlso(), e.getKey())) {
+                    continue;
+                }
+                Tensor base = e.getValue();
+                Tensor copy = backend.allocate(base.shape(), base.dtype());
+                Trained t = new Trained(e.getKey(), trainedName(e.getKey()), copy);
+                trained.put(t.baseName(), t);
+                params.put(t.name(), copy);
+                backend.copy(base, copy);
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -81,6 +104,17 @@ final class LoraAdapter implements Adapter {
 
     List<Module> modules() {
         return modules;
+    }
+
+    /** The trained copy of base parameter {@code baseName}, or null if it is not trained. */
+    Trained trained(String baseName) {
+        return trained.get(baseName);
+    }
+
+    /** {@code h.0.ln_1.weight} → {@code h.0.ln_1.trained.weight}: the name of a base parameter's trained copy. */
+    static String trainedName(String baseName) {
+        int dot = baseName.lastIndexOf('.');
+        return dot < 0 ? baseName + ".trained" : baseName.substring(0, dot) + ".trained" + baseName.substring(dot);
     }
 
     LoraConfig loraConfig() {
@@ -103,15 +137,28 @@ final class LoraAdapter implements Adapter {
         return new LoraOps(ops, this);
     }
 
-    /** {@code W += (alpha / r) · B (OC, r) · A (r, C)} for every adapted layer. */
+    /**
+     * Every trained copy over its base parameter, then {@code W += (alpha / r) · B (OC, r) · A (r, C)}
+     * for every adapted layer.
+     */
     @Override
     public void merge(SequencedMap<String, Tensor> modelParameters) {
+        for (Trained t : trained.values()) {
+            Tensor w = modelParameters.get(t.baseName());
+            if (w == null || !w.shape().equals(t.value().shape())) {
+                throw new IllegalArgumentException("lora merge: the model has no parameter " + t.baseName() + " of shape "
+                        + t.value().shape() + (w == null ? "" : ", it has " + w.shape()));
+            }
+        }
         for (Module m : modules) {
             Tensor w = modelParameters.get(m.weightName());
             if (w == null || !w.shape().equals(Shape.of(m.out(), m.in()))) {
                 throw new IllegalArgumentException("lora merge: the model has no parameter " + m.weightName() + " of shape ("
                         + m.out() + ", " + m.in() + ")" + (w == null ? "" : ", it has " + w.shape()));
             }
+        }
+        for (Trained t : trained.values()) {
+            backend.copy(t.value(), modelParameters.get(t.baseName()));
         }
         for (Module m : modules) {
             Tensor w = modelParameters.get(m.weightName());
@@ -125,5 +172,6 @@ final class LoraAdapter implements Adapter {
         params.values().forEach(Tensor::close);
         params.clear();
         modules.clear();
+        trained.clear();
     }
 }

@@ -18,7 +18,8 @@ import dev.cornerstone.api.tensor.Tensor;
  * </pre>
  *
  * The model never knows: it asks for its parameters by name ({@link #param}), and the weight
- * it gets back is recognised when it reaches {@code linear}. A weight used as an embedding table
+ * it gets back is recognised when it reaches {@code linear}; a base parameter that trains
+ * ({@code lora.train_also}) is handed out as its trained copy. A weight used as an embedding table
  * cannot be adapted this way and is refused.
  */
 final class LoraOps implements Ops {
@@ -33,9 +34,11 @@ final class LoraOps implements Ops {
         this.adapter = adapter;
     }
 
+    /** A base parameter that trains ({@code lora.train_also}) is read from its trained copy. */
     @Override
     public Var param(String name, Tensor value) {
-        Var v = inner.param(name, value);
+        LoraAdapter.Trained t = adapter.trained(name);
+        Var v = t == null ? inner.param(name, value) : inner.param(t.name(), t.value());
         for (LoraAdapter.Module m : adapter.modules()) {
             if (m.weightName().equals(name)) {
                 adapted.put(v, m);
