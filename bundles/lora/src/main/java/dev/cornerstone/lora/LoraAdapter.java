@@ -31,6 +31,12 @@ import dev.cornerstone.core.nn.NamePattern;
  * <p>An adapted layer is found by its weight: every parameter {@code <module>.weight} of rank 2
  * whose module a target pattern matches. {@link #merge} folds {@code (alpha / r) B A} into W.
  *
+ * <p>An embedding table W (V, C) that a {@code target_embeddings} pattern names gets the same kind
+ * of update in the layout of PEFT's embedding LoRA: {@code W + (alpha / r) A B^T} with A (V, r),
+ * starting at zero, and B (C, r), starting standard normal; a lookup of ids gives
+ * {@code W[ids] + (alpha / r) A[ids] B^T}. The names are {@code wte.lora_embedding_A.weight} and
+ * {@code wte.lora_embedding_B.weight}.
+ *
  * <p>A base parameter that a {@code train_also} pattern matches (a LayerNorm, a bias) trains as it
  * is: the adapter holds a copy, starting equal to the base's, named with {@code trained} before
  * its last segment ({@code h.0.ln_1.weight} → {@code h.0.ln_1.trained.weight}), and the forward
@@ -39,8 +45,12 @@ import dev.cornerstone.core.nn.NamePattern;
  */
 final class LoraAdapter implements Adapter {
 
-    /** One adapted Linear layer. */
-    record Module(String name, String weightName, String aName, String bName, Tensor a, Tensor b, int in, int out) {
+    /**
+     * One adapted Linear layer, A (r, in) and B (out, r), or embedding table ({@code embedding}),
+     * A (out, r) and B (in, r), whose weight is (out, in).
+     */
+    record Module(String name, String weightName, String aName, String bName, Tensor a, Tensor b, int in, int out,
+                  boolean embedding) {
     }
 
     /** A base parameter that trains as it is: its trained copy. */
@@ -63,10 +73,23 @@ final class LoraAdapter implements Adapter {
             }
         }
         NamePattern.requireEachMatches(LoraConfig.SECTION + ".target_modules", config.targetModules(), linearModules);
+        NamePattern.requireEachMatches(LoraConfig.SECTION + ".target_embeddings", config.targetEmbeddings(),
+                linearModules);
+        for (String m : linearModules) {
+            if (NamePattern.any(config.targetModules(), m) && NamePattern.any(config.targetEmbeddings(), m)) {
+                throw new IllegalArgumentException(LoraConfig.SECTION + ".target_embeddings: " + m + " is also named by "
+                        + LoraConfig.SECTION + ".target_modules; a weight is adapted either as a Linear layer or as an "
+                        + "embedding table");
+            }
+        }
         NamePattern.requireEachMatches(LoraConfig.SECTION + ".train_also", config.trainAlso(), modelParameters.keySet());
         Random rng = new Random(seed);
         try {
             for (String m : linearModules) {
+                if (NamePattern.any(config.targetEmbeddings(), m)) {
+                    addEmbedding(m, modelParameters.get(m + ".weight").shape(), rng);
+                    continue;
+                }
                 if (!NamePattern.any(config.targetModules(), m)) {
                     continue;
                 }
@@ -80,7 +103,8 @@ final class LoraAdapter implements Adapter {
                     init[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
                 }
                 backend.write(a, 0, init, 0, init.length);
-                Module mod = new Module(m, m + ".weight", m + ".lora_A.weight", m + ".lora_B.weight", a, b, in, out);
+                Module mod = new Module(m, m + ".weight", m + ".lora_A.weight", m + ".lora_B.weight", a, b, in, out,
+                        false);
                 modules.add(mod);
                 params.put(mod.aName(), a);
                 params.put(mod.bName(), b);
@@ -100,6 +124,22 @@ final class LoraAdapter implements Adapter {
             close();
             throw e;
         }
+    }
+
+    /** Embedding table {@code m} (V, C): A (V, r) at zero, B (C, r) standard normal. */
+    private void addEmbedding(String m, Shape w, Random rng) {
+        int out = w.dim(0), in = w.dim(1);
+        Tensor a = backend.allocate(Shape.of(out, config.rank()), DType.F32);   // (V, r), zero
+        params.put(m + ".lora_embedding_A.weight", a);
+        Tensor b = backend.allocate(Shape.of(in, config.rank()), DType.F32);    // (C, r)
+        params.put(m + ".lora_embedding_B.weight", b);
+        float[] init = new float[in * config.rank()];
+        for (int i = 0; i < init.length; i++) {
+            init[i] = (float) rng.nextGaussian();
+        }
+        backend.write(b, 0, init, 0, init.length);
+        modules.add(new Module(m, m + ".weight", m + ".lora_embedding_A.weight", m + ".lora_embedding_B.weight", a, b,
+                in, out, true));
     }
 
     List<Module> modules() {
@@ -162,8 +202,13 @@ final class LoraAdapter implements Adapter {
         }
         for (Module m : modules) {
             Tensor w = modelParameters.get(m.weightName());
-            backend.gemm(false, false, 1, m.out(), m.in(), config.rank(), config.scale(), m.b(), 0, 0, m.a(), 0, 0,
-                    1f, w, 0, 0);
+            if (m.embedding()) {   // W (V, C) += scale · A (V, r) · B^T (r, C)
+                backend.gemm(false, true, 1, m.out(), m.in(), config.rank(), config.scale(), m.a(), 0, 0, m.b(), 0, 0,
+                        1f, w, 0, 0);
+            } else {
+                backend.gemm(false, false, 1, m.out(), m.in(), config.rank(), config.scale(), m.b(), 0, 0, m.a(), 0, 0,
+                        1f, w, 0, 0);
+            }
         }
     }
 

@@ -189,6 +189,70 @@ class LoraMergeTest {
         }
     }
 
+    static float[] hidden(CpuBackend be, Model model, Adapter adapter, Tensor ids) {
+        try (Tape tape = new Tape(be)) {
+            Graph g = Graph.inference(be, tape);
+            Var out = ((dev.cornerstone.api.model.HiddenStates) model).hiddenStates(adapter == null ? g : adapter.apply(g),
+                    ids);
+            return read(out.value());
+        }
+    }
+
+    @Test
+    void anAdaptedEmbeddingTableMergesIntoBasePlusScaledATimesBTransposed() {
+        try (CpuBackend be = new CpuBackend(2);
+             Model model = new GptProvider().create(be, GPT, 3);
+             Adapter lora = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2, "alpha", 6,
+                     "target_modules", "h.0.mlp.c_fc", "target_embeddings", List.of("wte", "wpe")), 5);
+             Tensor ids = be.allocate(Shape.of(2, 8), DType.I32)) {
+            assertThat(lora.parameters().keySet()).containsExactly(
+                    "wte.lora_embedding_A.weight", "wte.lora_embedding_B.weight",
+                    "wpe.lora_embedding_A.weight", "wpe.lora_embedding_B.weight",
+                    "h.0.mlp.c_fc.lora_A.weight", "h.0.mlp.c_fc.lora_B.weight");
+            assertThat(lora.parameters().get("wte.lora_embedding_A.weight").shape()).isEqualTo(Shape.of(11, 2));
+            assertThat(lora.parameters().get("wte.lora_embedding_B.weight").shape()).isEqualTo(Shape.of(16, 2));
+            assertThat(read(lora.parameters().get("wte.lora_embedding_A.weight"))).containsOnly(0f);
+            be.writeInts(ids, 0, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 10, 9, 0, 3, 3, 2, 1, 4}, 0, 16);
+            float[] before = hidden(be, model, null, ids);
+            assertThat(hidden(be, model, lora, ids)).as("A starts at zero: the adapted model starts as the base")
+                    .isEqualTo(before);
+            SplittableRandom rnd = new SplittableRandom(17);
+            for (var e : lora.parameters().entrySet()) {
+                float[] v = new float[(int) e.getValue().size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (rnd.nextDouble() - 0.5) * 0.3f;
+                }
+                be.write(e.getValue(), 0, v, 0, v.length);
+            }
+            float[] adapted = hidden(be, model, lora, ids);
+            assertThat(adapted).isNotEqualTo(before);
+            Map<String, float[]> base = new LinkedHashMap<>();
+            model.parameters().forEach((k, v) -> base.put(k, read(v)));
+
+            lora.merge(model.parameters());
+            for (String table : List.of("wte", "wpe")) {
+                float[] merged = read(model.parameters().get(table + ".weight"));
+                float[] a = read(lora.parameters().get(table + ".lora_embedding_A.weight"));   // (V, r)
+                float[] b = read(lora.parameters().get(table + ".lora_embedding_B.weight"));   // (C, r)
+                int v = model.parameters().get(table + ".weight").shape().dim(0), c = 16;
+                for (int o = 0; o < v; o++) {
+                    for (int i = 0; i < c; i++) {
+                        double ab = (double) a[o * 2] * b[i * 2] + (double) a[o * 2 + 1] * b[i * 2 + 1];
+                        double expected = base.get(table + ".weight")[o * c + i] + 3.0 * ab;
+                        assertThat(Tolerances.close(merged[o * c + i], expected, Tolerances.F32_ACCUMULATED, 1e-6))
+                                .as(table + "[" + o + ", " + i + "]: " + merged[o * c + i] + " vs " + expected).isTrue();
+                    }
+                }
+            }
+            assertThat(read(model.parameters().get("h.0.attn.c_attn.weight"))).isEqualTo(base.get("h.0.attn.c_attn.weight"));
+            float[] mergedHidden = hidden(be, model, null, ids);
+            for (int i = 0; i < adapted.length; i++) {
+                assertThat(Tolerances.close(mergedHidden[i], adapted[i], Tolerances.F32_ACCUMULATED, 1e-5))
+                        .as("hidden " + i + ": merged " + mergedHidden[i] + ", adapted " + adapted[i]).isTrue();
+            }
+        }
+    }
+
     @Test
     void itsConfigMakesTheSameAdapterAgain() {
         try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3);
@@ -196,7 +260,7 @@ class LoraMergeTest {
                      "target_modules", "h.0.mlp"), 5);
              Adapter again = new LoraProvider().create(be, model.parameters(), first.config(), 5)) {
             assertThat(first.config()).containsEntry("rank", 2).containsEntry("alpha", 16.0)
-                    .containsEntry("train_also", List.of())
+                    .containsEntry("train_also", List.of()).containsEntry("target_embeddings", List.of())
                     .containsEntry("dropout", 0.0).containsEntry("target_modules", List.of("h.0.mlp"));
             assertThat(again.parameters().keySet()).containsExactlyElementsOf(first.parameters().keySet())
                     .containsExactly("h.0.mlp.c_fc.lora_A.weight", "h.0.mlp.c_fc.lora_B.weight",
@@ -227,6 +291,11 @@ class LoraMergeTest {
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("train_also", List.of("h.*.ln_3")), 1))
                     .hasMessageContaining("lora.train_also: 'h.*.ln_3' matches nothing")
                     .hasMessageContaining("h.0.ln_1.weight");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("target_embeddings", "wtx"), 1))
+                    .hasMessageContaining("lora.target_embeddings: 'wtx' matches nothing");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("target_modules", "wte",
+                    "target_embeddings", "wte"), 1))
+                    .hasMessageContaining("lora.target_embeddings: wte is also named by lora.target_modules");
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("train_also", List.of("h.(0)")), 1))
                     .hasMessageContaining("lora.train_also: 'h.(0)' is not a name pattern");
             assertThat(be.liveTensors()).as("a refused adapter leaves nothing behind").isEqualTo(
