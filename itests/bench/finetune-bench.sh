@@ -22,6 +22,10 @@
 # once): on a machine shared with other work this takes a larger share of it and finishes
 # sooner; the runs compete with each other, so compare CPU time rather than wall time (the load
 # at the end of each run goes to DIR/load.txt).
+# BENCH_SEEDS=1337,1,2 runs (a), (b) and (c) once per train.seed (--set train.seed=N; run folders
+# scratch-sN, full-sN, lora-sN) and prints spam F1 per seed and the mean over the seeds; the
+# targets are then checked on the means (a seed moves spam F1 by up to 0.04, so one seed cannot
+# rank the runs), the table of memory and time shows the first seed's runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -67,26 +71,48 @@ together() {  # together CMD...: all at once with PARALLEL=1, else one after the
   fi
 }
 
-scratch='echo "(a) scratch"; timed scratch bin/cornerstone finetune examples/spam/scratch.yaml --out "$out/scratch"'
-full='echo "(b) full"; timed full bin/cornerstone finetune examples/spam/finetune-full.yaml --from "$pretrain" --out "$out/full"'
-lora='echo "(c) lora"; timed lora bin/cornerstone finetune examples/spam/finetune-lora.yaml --from "$pretrain" --out "$out/lora"'
+seeds=${BENCH_SEEDS:-}
+if [ -n "$seeds" ] && ! [[ $seeds =~ ^[0-9]+(,[0-9]+)*$ ]]; then
+  echo "BENCH_SEEDS=$seeds: expected train seeds separated by commas, for example 1337,1,2" >&2; exit 2
+fi
+sfx= seedarg=()   # per seed: run folder suffix -sN and --set train.seed=N
+scratch='echo "(a) scratch$sfx"; timed scratch$sfx bin/cornerstone finetune examples/spam/scratch.yaml "${seedarg[@]}" --out "$out/scratch$sfx"'
+full='echo "(b) full$sfx"; timed full$sfx bin/cornerstone finetune examples/spam/finetune-full.yaml "${seedarg[@]}" --from "$pretrain" --out "$out/full$sfx"'
+lora='echo "(c) lora$sfx"; timed lora$sfx bin/cornerstone finetune examples/spam/finetune-lora.yaml "${seedarg[@]}" --from "$pretrain" --out "$out/lora$sfx"'
+runs() {  # runs FIRST...: the commands, once, or once per seed of BENCH_SEEDS
+  if [ -z "$seeds" ]; then
+    together "$@"
+  else
+    for seed in ${seeds//,/ }; do
+      sfx=-s$seed seedarg=(--set "train.seed=$seed")
+      together "$@"
+    done
+  fi
+}
 if [ -n "${REPORT_ONLY:-}" ]; then
   [ -n "${BENCH_OUT:-}" ] || { echo "REPORT_ONLY needs BENCH_OUT=DIR" >&2; exit 2; }
   pretrain=${1:-$out/pretrain}
 elif [ $# -ge 1 ]; then
   pretrain=$(cd "$1" && pwd)
   echo "pre-trained run: $pretrain (given)"
-  together "$scratch" "$full" "$lora"
+  runs "$scratch" "$full" "$lora"
 else
   pretrain=$out/pretrain
-  together 'echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
-            timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"' "$scratch"
-  together "$full" "$lora"
+  if [ -z "$seeds" ]; then
+    together 'echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
+              timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"' "$scratch"
+    together "$full" "$lora"
+  else
+    echo "pre-training: examples/spam/pretrain.yaml -> $pretrain"
+    timed pretrain bin/cornerstone train examples/spam/pretrain.yaml --out "$pretrain"
+    runs "$scratch" "$full" "$lora"
+  fi
 fi
 
-python3 - "$out" "$pretrain" <<'PY'
+python3 - "$out" "$pretrain" "$seeds" <<'PY'
 import json, os, sys
-out, pretrain = sys.argv[1], sys.argv[2]
+out, pretrain, seeds = sys.argv[1], sys.argv[2], [s for s in sys.argv[3].split(",") if s]
+sfx = f"-s{seeds[0]}" if seeds else ""
 def seconds(name, kind):
     f = os.path.join(out, name + "." + kind)
     return float(open(f).read()) if os.path.exists(f) else None
@@ -95,9 +121,11 @@ def load(name):
     s["wall"] = seconds(name, "wall")
     s["cpu"] = seconds(name, "cpu")
     return s
+def f1(name):
+    return json.load(open(os.path.join(out, name, "summary.json")))["f1"]["spam"]
 def show(sec):
     return "n/a" if sec is None else f"{sec:,.0f} s"
-rows = {n: load(n) for n in ("scratch", "full", "lora")}
+rows = {n: load(n + sfx) for n in ("scratch", "full", "lora")}
 full_params = rows["full"]["trainable_parameters"]
 print()
 if os.path.exists(os.path.join(out, "pretrain.wall")):
@@ -119,6 +147,17 @@ for n, s in rows.items():
           f"{100 * s['trainable_parameters'] / full_params:.1f} % | {s['peak_rss_bytes'] / 2**20:,.0f} MiB | "
           f"{s['peak_backend_bytes'] / 2**20:,.1f} MiB | {show(s['wall'])} | {show(s['cpu'])} |")
 a, b, c = (rows[n]["f1"]["spam"] for n in ("scratch", "full", "lora"))
+if seeds:
+    print(f"\n(the table above: train.seed {seeds[0]})\n")
+    print("| held-out spam F1 | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | spread (max - min) |")
+    print("| --- |" + " ---: |" * (len(seeds) + 2))
+    means = {}
+    for n in ("scratch", "full", "lora"):
+        v = [f1(f"{n}-s{s}") for s in seeds]
+        means[n] = sum(v) / len(v)
+        print(f"| {names[n]} | " + " | ".join(f"{x:.4f}" for x in v) + f" | {means[n]:.4f} | {max(v) - min(v):.4f} |")
+    a, b, c = means["scratch"], means["full"], means["lora"]
+    print(f"\ntargets on the means over train.seed {', '.join(seeds)}:")
 ratio = rows["lora"]["trainable_parameters"] / full_params
 print()
 checks = [("(b) beats (a) on spam F1", b > a, f"{b:.4f} vs {a:.4f}"),

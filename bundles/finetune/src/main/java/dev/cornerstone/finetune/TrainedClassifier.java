@@ -230,7 +230,9 @@ final class TrainedClassifier implements AutoCloseable {
         merged.put("base", baseJson);
         merged.put("adapter", adapterConfig);
         merged.put("adapted_parameters", new ArrayList<>(adapter.parameters().keySet()));
-        merged.put("formula", "W + alpha / rank * B A for every adapted Linear layer W");
+        merged.put("formula", "W + alpha / rank * B A for every adapted Linear layer W, W + alpha / rank * A B^T for "
+                + "every adapted embedding table; a base parameter trained as it is (lora.train_also, X.trained.Y in the "
+                + "adapter) replaced by its trained value first");
         Files.writeString(out.resolve("merged.json"), Json.write(merged, true));
         Map<String, Object> trainer = new LinkedHashMap<>();
         trainer.put("step", step);
@@ -243,7 +245,8 @@ final class TrainedClassifier implements AutoCloseable {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("out", out.toString());
         r.put("checkpoint", cp.toString());
-        r.put("merged_parameters", adapter.parameters().size() / 2);
+        r.put("merged_parameters", adapter.parameters().keySet().stream()
+                .filter(n -> n.endsWith(".lora_A.weight") || n.endsWith(".lora_embedding_A.weight")).count());
         return r;
     }
 

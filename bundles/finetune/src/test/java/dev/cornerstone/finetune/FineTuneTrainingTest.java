@@ -179,6 +179,97 @@ class FineTuneTrainingTest {
         }
     }
 
+    /*
+     * lora.train_also: the LayerNorms and one bias train through their copies in the adapter, the
+     * base stays bit for bit; the copies are counted, saved with the adapter, loaded back and
+     * written over the base by a merge.
+     */
+    @Test
+    void loraTrainAlsoTrainsCopiesOfTheNamedBaseParametersSavesLoadsAndMergesThem() throws Exception {
+        Map<String, Object> spec = Fixtures.spec(pretrained, data, "lora", 8);
+        spec.put("lora", new LinkedHashMap<>(Map.of("rank", 4, "alpha", 8, "target_modules",
+                List.of("h.*.attn.c_attn"), "train_also", List.of("h.*.ln_*", "ln_f", "h.0.mlp.c_fc.bias"))));
+        Path runDir = tmp.resolve("lora-train-also");
+        List<String> copies = List.of("h.0.ln_1.trained.weight", "h.0.ln_1.trained.bias", "h.0.ln_2.trained.weight",
+                "h.0.ln_2.trained.bias", "ln_f.trained.weight", "ln_f.trained.bias", "h.0.mlp.c_fc.trained.bias");
+        Map<String, float[]> adapter;
+        float[][] inMemory;
+        List<dev.cornerstone.data.text.ClassificationExample> texts = ClassificationJsonl.read(data).subList(0, 40);
+        try (FineTuneRun run = create(spec, "lora-train-also")) {
+            assertThat(run.trainableParameters().keySet()).containsAll(copies)
+                    .contains("h.0.attn.c_attn.lora_A.weight", "classifier.weight").hasSize(copies.size() + 4);
+            Map<String, float[]> before = snapshot(run.classifier().parameters());
+            Map<String, Object> summary = run.run(p -> { });
+            assertThat(((Number) summary.get("trainable_parameters")).longValue()).as("adapter, copies and head")
+                    .isEqualTo(4L * 32 + 96L * 4 + 6 * 32 + 128 + 2 * 32 + 2);
+            Map<String, float[]> after = snapshot(run.classifier().parameters());
+            for (String name : before.keySet()) {
+                if (run.trainableParameters().containsKey(name)) {
+                    assertThat(after.get(name)).as(name + " trains").isNotEqualTo(before.get(name));
+                } else {
+                    assertThat(after.get(name)).as(name + " is the base: unchanged").isEqualTo(before.get(name));
+                }
+            }
+            inMemory = FineTuner.score(be, run.classifier(), run.validation(), 16, FineTuneSpec.Pooling.LAST)
+                    .probabilities();
+            adapter = snapshot(run.classifier().adapter().parameters());
+        }
+        SafeTensors.Content saved = SafeTensors.read(runDir.resolve("adapter/adapter.safetensors"));
+        assertThat(saved.tensors().keySet()).containsAll(copies).hasSize(copies.size() + 2);
+        assertThat(saved.tensors().get("ln_f.trained.weight").floats()).isEqualTo(adapter.get("ln_f.trained.weight"));
+        Map<?, ?> config = (Map<?, ?>) Json.read(Files.readString(runDir.resolve("adapter/adapter_config.json")), "c");
+        assertThat(config.get("train_also")).isEqualTo(List.of("h.*.ln_*", "ln_f", "h.0.mlp.c_fc.bias"));
+
+        try (TrainedClassifier loaded = TrainedClassifier.load(runDir, Fixtures.providers(be), null)) {
+            float[][] again = loaded.score(dev.cornerstone.data.text.ClassificationSplit.of(
+                    ClassificationJsonl.read(data), 0.25).validation(), data).probabilities();
+            assertThat(again).as("loaded back with its copies: the same probabilities").isDeepEqualTo(inMemory);
+        }
+        float[][] before;
+        try (TrainedClassifier loaded = TrainedClassifier.load(runDir, Fixtures.providers(be), null)) {
+            before = loaded.score(texts, data).probabilities();
+        }
+        Path merged = tmp.resolve("merged-train-also");
+        try (TrainedClassifier loaded = TrainedClassifier.load(runDir, Fixtures.providers(be), null)) {
+            assertThat(loaded.writeMerged(merged)).containsEntry("merged_parameters", 1L);
+        }
+        try (var model = BaseModel.latest(merged).load(Fixtures.providers(be), be);
+             var baseModel = BaseModel.latest(pretrained).load(Fixtures.providers(be), be)) {
+            Map<String, float[]> base = snapshot(baseModel.parameters());
+            Map<String, float[]> m = snapshot(model.parameters());
+            for (String name : m.keySet()) {
+                String copy = name.substring(0, name.lastIndexOf('.')) + ".trained" + name.substring(name.lastIndexOf('.'));
+                if (adapter.containsKey(copy)) {
+                    assertThat(m.get(name)).as(name + ": its trained value").isEqualTo(adapter.get(copy));
+                } else if (!name.equals("h.0.attn.c_attn.weight")) {
+                    assertThat(m.get(name)).as(name + ": the base").isEqualTo(base.get(name));
+                }
+            }
+            float[] a = adapter.get("h.0.attn.c_attn.lora_A.weight");   // (4, 32)
+            float[] b = adapter.get("h.0.attn.c_attn.lora_B.weight");   // (96, 4)
+            float[] w = m.get("h.0.attn.c_attn.weight");                // (96, 32)
+            for (int o = 0; o < 96; o += 5) {
+                for (int i = 0; i < 32; i += 3) {
+                    double ba = 0;
+                    for (int k = 0; k < 4; k++) {
+                        ba += (double) b[o * 4 + k] * a[k * 32 + i];
+                    }
+                    assertThat((double) w[o * 32 + i]).isCloseTo(base.get("h.0.attn.c_attn.weight")[o * 32 + i]
+                            + 8.0 / 4 * ba, org.assertj.core.data.Offset.offset(1e-5));
+                }
+            }
+        }
+        try (TrainedClassifier fromMerged = TrainedClassifier.load(merged, Fixtures.providers(be), null)) {
+            float[][] after = fromMerged.score(texts, data).probabilities();
+            for (int i = 0; i < before.length; i++) {
+                for (int k = 0; k < 2; k++) {
+                    assertThat((double) after[i][k]).as("text " + i).isCloseTo(before[i][k],
+                            org.assertj.core.data.Offset.offset(1e-4));
+                }
+            }
+        }
+    }
+
     @Test
     void aLoraRunSavesTheAdapterAloneLoadsBackAndMergesIntoAPlainGpt() throws Exception {
         Map<String, Object> spec = Fixtures.spec(pretrained, data, "lora", 30);

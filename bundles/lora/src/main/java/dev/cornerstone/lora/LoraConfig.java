@@ -18,15 +18,27 @@ import dev.cornerstone.core.nn.NamePattern;
  *   alpha: 16                        the update is scaled by alpha / rank (default 16)
  *   dropout: 0.0                     dropout on the adapter's input while training (default 0)
  *   target_modules: [h.*.attn.c_attn]  Linear layers to adapt, as name patterns (default: GPT-2's attention input projection)
+ *   target_embeddings: []            embedding tables to adapt, as name patterns (default none), for example [wte]
+ *   train_also: []                   base parameters that train as they are, by name pattern (default none): a
+ *                                    trained copy of each is part of the adapter (PEFT's modules_to_save), for
+ *                                    example the LayerNorms [h.*.ln_*, ln_f] or the Linear biases [h.*.*.*.bias]
  * </pre>
  */
-public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules) {
+public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules,
+                         List<NamePattern> targetEmbeddings, List<NamePattern> trainAlso) {
 
     static final String SECTION = "lora";
     static final List<String> DEFAULT_TARGETS = List.of("h.*.attn.c_attn");
 
     public LoraConfig {
         targetModules = List.copyOf(targetModules);
+        targetEmbeddings = List.copyOf(targetEmbeddings);
+        trainAlso = List.copyOf(trainAlso);
+    }
+
+    /** Linear layers only, without {@code target_embeddings} and {@code train_also}. */
+    public LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules) {
+        this(rank, alpha, dropout, targetModules, List.of(), List.of());
     }
 
     /** {@code alpha / rank}: what B·A is multiplied by. */
@@ -48,8 +60,12 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
             throw new IllegalArgumentException(SECTION + ".target_modules: an empty list adapts nothing; name at "
                     + "least one Linear layer, for example h.*.attn.c_attn");
         }
+        List<NamePattern> embeddings = s.has("target_embeddings")
+                ? NamePattern.parseAll(SECTION + ".target_embeddings", values.get("target_embeddings")) : List.of();
+        List<NamePattern> trainAlso = s.has("train_also")
+                ? NamePattern.parseAll(SECTION + ".train_also", values.get("train_also")) : List.of();
         s.finish();
-        return new LoraConfig(rank, alpha, dropout, targets);
+        return new LoraConfig(rank, alpha, dropout, targets, embeddings, trainAlso);
     }
 
     /** The resolved section, as stored with the adapter. */
@@ -61,6 +77,8 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
         List<String> t = new ArrayList<>();
         targetModules.forEach(p -> t.add(p.pattern()));
         m.put("target_modules", t);
+        m.put("target_embeddings", targetEmbeddings.stream().map(NamePattern::pattern).toList());
+        m.put("train_also", trainAlso.stream().map(NamePattern::pattern).toList());
         return m;
     }
 }

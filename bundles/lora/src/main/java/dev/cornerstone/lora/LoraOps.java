@@ -18,8 +18,10 @@ import dev.cornerstone.api.tensor.Tensor;
  * </pre>
  *
  * The model never knows: it asks for its parameters by name ({@link #param}), and the weight
- * it gets back is recognised when it reaches {@code linear}. A weight used as an embedding table
- * cannot be adapted this way and is refused.
+ * it gets back is recognised when it reaches {@code linear}, or {@code embedding} for an adapted
+ * table ({@code W[ids] + scale · A[ids] B^T}); a base parameter that trains
+ * ({@code lora.train_also}) is handed out as its trained copy. A weight used as an embedding table
+ * named by {@code target_modules} is refused, as is an adapted table used as a Linear weight.
  */
 final class LoraOps implements Ops {
 
@@ -33,9 +35,11 @@ final class LoraOps implements Ops {
         this.adapter = adapter;
     }
 
+    /** A base parameter that trains ({@code lora.train_also}) is read from its trained copy. */
     @Override
     public Var param(String name, Tensor value) {
-        Var v = inner.param(name, value);
+        LoraAdapter.Trained t = adapter.trained(name);
+        Var v = t == null ? inner.param(name, value) : inner.param(t.name(), t.value());
         for (LoraAdapter.Module m : adapter.modules()) {
             if (m.weightName().equals(name)) {
                 adapted.put(v, m);
@@ -51,6 +55,10 @@ final class LoraOps implements Ops {
         if (m == null) {
             return y;
         }
+        if (m.embedding()) {
+            throw new IllegalArgumentException("lora.target_embeddings: " + m.name() + " is used as a Linear weight "
+                    + "(a head tied to the embedding?); target_embeddings adapts tables used for lookups only");
+        }
         Var a = inner.param(m.aName(), m.a());
         Var b = inner.param(m.bName(), m.b());
         Var h = inner.linear(inner.dropout(x, adapter.loraConfig().dropout()), a);   // (N, r)
@@ -61,12 +69,19 @@ final class LoraOps implements Ops {
     @Override
     public Var embedding(Var table, Tensor ids) {
         LoraAdapter.Module m = adapted.get(table);
-        if (m != null) {
-            throw new IllegalArgumentException("lora.target_modules: " + m.name() + " is used as an embedding table; "
-                    + "LoRA adapts Linear layers only (for a GPT: h.N.attn.c_attn, h.N.attn.c_proj, h.N.mlp.c_fc, "
-                    + "h.N.mlp.c_proj)");
+        if (m == null) {
+            return inner.embedding(table, ids);
         }
-        return inner.embedding(table, ids);
+        if (!m.embedding()) {
+            throw new IllegalArgumentException("lora.target_modules: " + m.name() + " is used as an embedding table; "
+                    + "target_modules adapts Linear layers (for a GPT: h.N.attn.c_attn, h.N.attn.c_proj, h.N.mlp.c_fc, "
+                    + "h.N.mlp.c_proj), lora.target_embeddings embedding tables (wte, wpe)");
+        }
+        Var y = inner.embedding(table, ids);                                          // (S..., C)
+        Var a = inner.param(m.aName(), m.a());                                        // (V, r)
+        Var b = inner.param(m.bName(), m.b());                                        // (C, r)
+        Var d = inner.linear(inner.embedding(a, ids), b);                             // (S..., r) B^T: (S..., C)
+        return inner.add(y, inner.scale(d, adapter.loraConfig().scale()));
     }
 
     // ---- everything else unchanged -------------------------------------------------------
