@@ -84,19 +84,8 @@ final class LeFloats {
                 v.intoMemorySegment(seg, s, LE);
             }
         }
-        for (; i < n; i++) {
-            long s = srcOffset + (long) i * Float.BYTES;
-            float v = dst[at + i] + seg.get(Chunk.LE_FLOAT, s);
-            if (scale != 1f) {
-                v *= scale;
-            }
-            if (keep) {
-                dst[at + i] = v;
-            }
-            if (back) {
-                seg.set(Chunk.LE_FLOAT, s, v);
-            }
-        }
+        // the tail, shorter than a vector
+        addReference(dst, at + i, seg, srcOffset + (long) i * Float.BYTES, n - i, scale, keep, back);
     }
 
     /** The plain reference of {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)}, element by element. */

@@ -444,14 +444,7 @@ public final class RingCommunicator implements Communicator {
         boolean forward = h.step + 1 < op.totalSteps;
         if (f.added) {
             // Added as it arrived (the receiver thread): the sum is in the frame and, if kept, in the operand.
-            op.received++;
-            if (forward) {
-                ChunkFrames.forward(f.buf, h.step + 1, rank);
-                sendFrame(op, f, h.step + 1, h.piece, h.count);
-            } else {
-                link.release(f);
-            }
-            maybeComplete(op);
+            passOn(op, f, h, forward);
             return;
         }
         if (f.direct) {
@@ -483,14 +476,7 @@ public final class RingCommunicator implements Communicator {
             java.lang.foreign.MemorySegment.copy(f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES, op.data, at,
                     h.count);
         }
-        op.received++;
-        if (forward) {
-            ChunkFrames.forward(f.buf, h.step + 1, rank);
-            sendFrame(op, f, h.step + 1, h.piece, h.count);
-        } else {
-            link.release(f);
-        }
-        maybeComplete(op);
+        passOn(op, f, h, forward);
     }
 
     /** What the received partial sum of {@code step} is multiplied by: 1, or 1 / world where an average completes. */
@@ -501,6 +487,18 @@ public final class RingCommunicator implements Communicator {
     /** Whether the sum of {@code step} is stored: an all-reduce's partial sums only travel on (the all-gather overwrites them). */
     private static boolean keep(RingOp op, int step) {
         return op.kind != OpKind.ALL_REDUCE || op.completesReduction(step);
+    }
+
+    /** A frame whose floats are done with here: counted, then sent on from its own buffer, or released after the last step. */
+    private void passOn(RingOp op, SocketLink.Frame f, Chunk h, boolean forward) {
+        op.received++;
+        if (forward) {
+            ChunkFrames.forward(f.buf, h.step + 1, rank);
+            sendFrame(op, f, h.step + 1, h.piece, h.count);
+        } else {
+            link.release(f);
+        }
+        maybeComplete(op);
     }
 
     /** Hands a filled frame to the link's sender thread; its completion comes back through {@link LinkEvents}. */
