@@ -6,7 +6,9 @@
 #   itests/bench/run-cluster-bench.sh [SIZES_MB] [WORLDS] [HEAP] [CHUNK_BYTES] [TRANSPORTS]
 #       TRANSPORTS: comma-separated socket, stream, eventbus, each optionally :segment (off-heap
 #       operands; default :array, a float[]); default socket,socket:segment,stream.
-#       Env: CLUSTER_BENCH_ITERATIONS, CLUSTER_BENCH_WARMUP (every size), CLUSTER_BENCH_JAVA_OPTS.
+#       Env: CLUSTER_BENCH_ITERATIONS, CLUSTER_BENCH_WARMUP (every size), CLUSTER_BENCH_JAVA_OPTS,
+#       CLUSTER_BENCH_ROUNDS (default 3: TCP then every transport, that many times, against drift;
+#       medians over the rounds, and each round's ratio).
 #       (after: mvn -B -q -o package -DskipTests, or any build that ran test-compile and packaged the distribution)
 #
 # Every node is a real 'bin/cornerstone node' JVM of the built distribution, on 127.0.0.1.

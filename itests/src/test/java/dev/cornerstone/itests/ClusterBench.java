@@ -75,8 +75,15 @@ public final class ClusterBench {
             System.out.printf(Locale.ROOT, "Cluster bench: %d node processes on loopback (heap %s each), %d cores; "
                     + "all-reduce over the event bus vs plain TCP in the same ring%n", maxWorld, heap,
                     Runtime.getRuntime().availableProcessors());
-            System.out.printf(Locale.ROOT, "%5s %6s %-15s %12s %10s %10s %7s %11s%n", "nodes", "MB", "transport",
-                    "all-reduce s", "bus GB/s", "TCP GB/s", "ratio", "CPU ratio");
+            int rounds = envInt("CLUSTER_BENCH_ROUNDS", 3);
+            System.out.printf(Locale.ROOT, "%d round(s) of TCP then each transport; medians over the rounds, each "
+                    + "round's ratio at the end%n", rounds);
+            System.out.printf(Locale.ROOT, "TCP: every MiB sent from and received into one 1 MiB buffer (in cache, as "
+                    + "iperf); TCP whole: from and into buffers of the link's bytes (memory as an all-reduce touches "
+                    + "it)%n");
+            System.out.printf(Locale.ROOT, "%5s %6s %-15s %12s %10s %10s %7s %11s %10s %7s   %s%n", "nodes", "MB",
+                    "transport", "all-reduce s", "bus GB/s", "TCP GB/s", "ratio", "CPU ratio", "whole GB/s", "ratio",
+                    "rounds (ratio to TCP)");
             int job = 0;
             for (int world : worlds) {
                 for (int mb : sizes) {
@@ -88,40 +95,69 @@ public final class ClusterBench {
                     int iterations = envInt("CLUSTER_BENCH_ITERATIONS", mb <= 1 ? 20 : mb <= 16 ? 10 : 8);
                     int warmup = envInt("CLUSTER_BENCH_WARMUP", mb <= 1 ? 10 : 3);
                     long linkBytes = 2L * (world - 1) * 4L * floats / world;
-                    Map<String, Object> tcp = new LinkedHashMap<>();
-                    tcp.put("job", "bench-tcp-" + job);
-                    tcp.put("bytes", linkBytes);
-                    tcp.put("iterations", iterations);
-                    tcp.put("warmup", warmup);
-                    tcp.put("timeoutSeconds", 300);
-                    List<JsonNode> tcpAnswers = everyRank(nodes.subList(0, world), ids, "/cluster/tcp", tcp);
-                    double tcpSeconds = slowestMedian(tcpAnswers);
-                    double tcpCpu = totalCpu(tcpAnswers);
-                    double raw = linkBytes / tcpSeconds;
-                    for (String transport : transports) {
-                        Map<String, Object> ar = new LinkedHashMap<>();
-                        ar.put("job", "bench-ar-" + (++job));
-                        ar.put("op", "all-reduce");
-                        String[] kind = transport.split(":", 2);
-                        ar.put("transport", kind[0]);
-                        ar.put("operand", kind.length > 1 ? kind[1] : "array");
-                        ar.put("floats", floats);
-                        ar.put("iterations", iterations);
-                        ar.put("warmup", warmup);
-                        ar.put("timeoutSeconds", 300);
-                        if (chunk != null) {
-                            ar.put("chunkBytes", chunk);
+                    // Rounds against drift: TCP, then each transport, again and again; the machine's
+                    // own speed moves between minutes, so each ratio is taken within one round and
+                    // the medians over the rounds are printed (with each round's ratio).
+                    List<Double> tcpRounds = new ArrayList<>();
+                    List<Double> wholeRounds = new ArrayList<>();
+                    Map<String, List<double[]>> arRounds = new LinkedHashMap<>(); // {seconds, ratio, cpu ratio}
+                    for (int round = 0; round < rounds; round++) {
+                        Map<String, Object> tcp = new LinkedHashMap<>();
+                        tcp.put("job", "bench-tcp-" + (++job));
+                        tcp.put("bytes", linkBytes);
+                        tcp.put("iterations", iterations);
+                        tcp.put("warmup", warmup);
+                        tcp.put("timeoutSeconds", 300);
+                        List<JsonNode> tcpAnswers = everyRank(nodes.subList(0, world), ids, "/cluster/tcp", tcp);
+                        double tcpSeconds = slowestMedian(tcpAnswers);
+                        double tcpCpu = totalCpu(tcpAnswers);
+                        tcpRounds.add(tcpSeconds);
+                        tcp.put("job", "bench-tcp-" + (++job));
+                        tcp.put("buffer", "whole");
+                        double wholeSeconds = slowestMedian(everyRank(nodes.subList(0, world), ids, "/cluster/tcp",
+                                tcp));
+                        wholeRounds.add(wholeSeconds);
+                        for (String transport : transports) {
+                            Map<String, Object> ar = new LinkedHashMap<>();
+                            ar.put("job", "bench-ar-" + (++job));
+                            ar.put("op", "all-reduce");
+                            String[] kind = transport.split(":", 2);
+                            ar.put("transport", kind[0]);
+                            ar.put("operand", kind.length > 1 ? kind[1] : "array");
+                            ar.put("floats", floats);
+                            ar.put("iterations", iterations);
+                            ar.put("warmup", warmup);
+                            ar.put("timeoutSeconds", 300);
+                            if (chunk != null) {
+                                ar.put("chunkBytes", chunk);
+                            }
+                            List<JsonNode> arAnswers = everyRank(nodes.subList(0, world), ids, "/cluster/collective",
+                                    ar);
+                            double arSeconds = slowestMedian(arAnswers);
+                            if (Boolean.getBoolean("bench.verbose")) {
+                                System.out.println("  tcp cpu/it " + tcpCpu + " ar cpu/it " + totalCpu(arAnswers)
+                                        + " tcp " + tcpAnswers + "\n  ar " + arAnswers);
+                            }
+                            arRounds.computeIfAbsent(transport, k -> new ArrayList<>()).add(new double[] {
+                                    arSeconds, tcpSeconds / arSeconds, tcpCpu / totalCpu(arAnswers),
+                                    wholeSeconds / arSeconds});
                         }
-                        List<JsonNode> arAnswers = everyRank(nodes.subList(0, world), ids, "/cluster/collective", ar);
-                        double arSeconds = slowestMedian(arAnswers);
-                        if (Boolean.getBoolean("bench.verbose")) {
-                            System.out.println("  tcp cpu/it " + totalCpu(tcpAnswers) + " ar cpu/it " + totalCpu(arAnswers)
-                                    + " tcp " + tcpAnswers + "\n  ar " + arAnswers);
+                    }
+                    double raw = linkBytes / median(tcpRounds);
+                    double whole = linkBytes / median(wholeRounds);
+                    for (var e : arRounds.entrySet()) {
+                        List<double[]> rs = e.getValue();
+                        double arSeconds = median(rs.stream().map(x -> x[0]).toList());
+                        StringBuilder each = new StringBuilder();
+                        for (double[] x : rs) {
+                            each.append(each.isEmpty() ? "" : " ").append(Math.round(100 * x[1])).append('%');
                         }
-                        double bus = linkBytes / arSeconds;
-                        System.out.printf(Locale.ROOT, "%5d %6d %-15s %12.4f %10.3f %10.3f %6.0f%% %10.0f%%%n", world,
-                                mb, transport, arSeconds, bus / 1e9, raw / 1e9, 100 * bus / raw,
-                                100 * tcpCpu / totalCpu(arAnswers));
+                        System.out.printf(Locale.ROOT,
+                                "%5d %6d %-15s %12.4f %10.3f %10.3f %6.0f%% %10.0f%% %10.3f %6.0f%%   %s%n",
+                                world, mb, e.getKey(), arSeconds, linkBytes / arSeconds / 1e9, raw / 1e9,
+                                100 * median(rs.stream().map(x -> x[1]).toList()),
+                                100 * median(rs.stream().map(x -> x[2]).toList()), whole / 1e9,
+                                100 * median(rs.stream().map(x -> x[3]).toList()), each);
                     }
                 }
             }
@@ -161,6 +197,13 @@ public final class ClusterBench {
         return out;
     }
 
+    private static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        java.util.Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
     private static double slowestMedian(List<JsonNode> answers) {
         double worst = 0;
         for (JsonNode a : answers) {
@@ -185,7 +228,7 @@ public final class ClusterBench {
         }
         try {
             int n = Integer.parseInt(v.trim());
-            if (n < 0 || (n == 0 && name.endsWith("ITERATIONS"))) {
+            if (n < 0 || (n == 0 && (name.endsWith("ITERATIONS") || name.endsWith("ROUNDS")))) {
                 throw new NumberFormatException();
             }
             return n;

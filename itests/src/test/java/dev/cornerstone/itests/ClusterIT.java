@@ -187,6 +187,35 @@ class ClusterIT {
         }
     }
 
+    /** The bench's reference: plain TCP in the same ring, from a 1 MiB buffer in cache or from buffers of the whole size. */
+    @Test
+    @Order(2)
+    void plainTcpInTheRingMovesEveryByteWithEitherBuffer() throws Exception {
+        for (String buffer : List.of("chunk", "whole")) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("job", "tcp-" + buffer);
+            body.put("bytes", (3 << 20) + 5); // not a whole number of MiB, nor of floats
+            body.put("iterations", 2);
+            body.put("buffer", buffer);
+            body.put("timeoutSeconds", 60);
+            for (JsonNode a : everyRank(nodes, "/cluster/tcp", body, Duration.ofSeconds(120))) {
+                assertThat(a.path("ok").asBoolean()).as(a.toString()).isTrue();
+                assertThat(a.path("buffer").asText()).isEqualTo(buffer);
+                assertThat(a.path("seconds").size()).isEqualTo(2);
+                assertThat(a.path("bandwidth").asDouble()).isPositive();
+            }
+        }
+        Map<String, Object> bad = new LinkedHashMap<>();
+        bad.put("job", "tcp-bad");
+        bad.put("bytes", 1024);
+        bad.put("buffer", "huge");
+        bad.put("rank", 0);
+        bad.put("nodes", ids);
+        JsonNode refused = nodes.get(0).post("/cluster/tcp", bad, Duration.ofSeconds(30));
+        assertThat(refused.path("httpStatus").asInt()).as(refused.toString()).isEqualTo(400);
+        assertThat(refused.toString()).contains("buffer 'huge' is not chunk or whole");
+    }
+
     @Test
     @Order(3)
     void aCollectiveWhosePeerIsKilledFailsWithinItsTimeoutNamingIt() throws Exception {

@@ -158,8 +158,12 @@ final class Diagnostics {
 
     /**
      * Request: {@code job}, {@code rank}, {@code nodes}, {@code bytes} per iteration,
-     * optional {@code iterations} (5), {@code warmup} (1), {@code timeoutSeconds}. The ring
-     * of communicators is used only to exchange ports and as a barrier.
+     * optional {@code iterations} (5), {@code warmup} (1), {@code timeoutSeconds}, {@code buffer}:
+     * {@code chunk} (the default: every MiB sent from, and received into, the same 1 MiB buffer,
+     * which stays in the core's cache, as iperf does) or {@code whole} (sent from one buffer of
+     * {@code bytes} and received into another, as an all-reduce's operand is: each byte of memory
+     * touched once per iteration). The ring of communicators is used only to exchange ports and
+     * as a barrier.
      */
     Map<String, Object> tcp(Map<String, Object> req) {
         String job = Requests.string(req, "job");
@@ -169,9 +173,14 @@ final class Diagnostics {
         long bytes = Requests.integer(req, "bytes", null, 1, Integer.MAX_VALUE);
         int iterations = Requests.integer(req, "iterations", 5, 1, 1_000_000);
         int warmup = Requests.integer(req, "warmup", 1, 0, 10_000);
+        String buffer = Requests.string(req, "buffer", "chunk");
+        if (!buffer.equals("chunk") && !buffer.equals("whole")) {
+            throw new IllegalArgumentException("buffer '" + buffer + "' is not chunk or whole");
+        }
         CollectiveOptions options = options(req);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("op", "tcp");
+        out.put("buffer", buffer);
         out.put("job", job);
         out.put("rank", rank);
         out.put("world", world);
@@ -191,8 +200,9 @@ final class Diagnostics {
             try (SocketChannel toNext = SocketChannel.open(new InetSocketAddress(hostOf(nodes.get(next)),
                     (int) ports[next]));
                  SocketChannel fromPrev = server.accept()) {
-                ByteBuffer sendBuf = ByteBuffer.allocateDirect(1 << 20);
-                ByteBuffer recvBuf = ByteBuffer.allocateDirect(1 << 20);
+                int size = buffer.equals("whole") ? (int) bytes : 1 << 20;
+                ByteBuffer sendBuf = ByteBuffer.allocateDirect(size);
+                ByteBuffer recvBuf = ByteBuffer.allocateDirect(size); // both zeroed: every page mapped before timing
                 float[] token = new float[1];
                 for (int it = 0; it < warmup + iterations; it++) {
                     await(comm.allReduce(token, ReduceOp.SUM), options);
@@ -202,9 +212,11 @@ final class Diagnostics {
                             runnable -> Thread.ofPlatform().name("cornerstone-tcp-check").daemon().start(runnable));
                     long got = 0;
                     while (got < bytes) {
-                        recvBuf.clear();
-                        if (bytes - got < recvBuf.capacity()) {
-                            recvBuf.limit((int) (bytes - got));
+                        if (!recvBuf.hasRemaining() || got == 0) {
+                            recvBuf.clear();
+                        }
+                        if (bytes - got < recvBuf.remaining()) {
+                            recvBuf.limit(recvBuf.position() + (int) (bytes - got));
                         }
                         int r = fromPrev.read(recvBuf);
                         if (r < 0) {

@@ -1095,13 +1095,24 @@ public final class RingCommunicator implements Communicator {
         }
         for (RingOp op : new ArrayList<>(ops.values())) {
             if (toNext ? op.needsNext() : op.needsPrev()) {
-                failOne(op, new CollectiveException(describe(op) + ": " + reason, peer, e));
-                fail(e, true);
+                // A neighbour that failed closes its streams as it tells every rank why, on the
+                // event bus, which is slower than the close: its abort, if one comes within
+                // CLOSE_GRACE_MILLIS, names the cause (the rank that died further round the ring)
+                // instead of the neighbour that only passed the failure on.
+                vertx.setTimer(CLOSE_GRACE_MILLIS, id -> {
+                    if (!op.finished) {
+                        failOne(op, new CollectiveException(describe(op) + ": " + reason, peer, e));
+                        fail(e, true);
+                    }
+                });
                 return;
             }
         }
         LOG.fine(e::getMessage); // no operation needs it (the neighbour is done and closing): later ones will fail
     }
+
+    /** How long a clean close of a neighbour's stream waits for an abort that explains it (see {@link #streamClosed}). */
+    static final long CLOSE_GRACE_MILLIS = 300;
 
     /** Breaks the ring: every operation in flight fails; {@code tell}: let the other ranks know. */
     private void fail(CollectiveException e, boolean tell) {
