@@ -173,6 +173,22 @@ final class LoraAdapter implements Adapter {
         return config.toMap();
     }
 
+    /**
+     * {@code lora.lr_ratio_b} for the B of every adapted Linear layer, 1 for everything else. LoRA+
+     * (Hayou et al. 2024) argues from the input width: a step of A moves {@code A x} by a sum over
+     * the C inputs, a step of B moves {@code B (A x)} by a sum over r, so B can take the larger
+     * rate. An embedding table's input is one id (one row of A), so its adapter keeps one rate.
+     */
+    @Override
+    public double learningRateScale(String parameter) {
+        for (Module m : modules) {
+            if (!m.embedding() && m.bName().equals(parameter)) {
+                return config.lrRatioB();
+            }
+        }
+        return 1.0;
+    }
+
     @Override
     public SequencedMap<String, Tensor> parameters() {
         return Collections.unmodifiableSequencedMap(params);

@@ -22,10 +22,12 @@ import dev.cornerstone.core.nn.NamePattern;
  *   train_also: []                   base parameters that train as they are, by name pattern (default none): a
  *                                    trained copy of each is part of the adapter (PEFT's modules_to_save), for
  *                                    example the LayerNorms [h.*.ln_*, ln_f] or the Linear biases [h.*.*.*.bias]
+ *   lr_ratio_b: 1                    the Linear layers' B learn at this times the rate of the adapter's other
+ *                                    parameters (LoRA+, Hayou et al. 2024, who use 2 to 16; default 1: one rate)
  * </pre>
  */
 public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules,
-                         List<NamePattern> targetEmbeddings, List<NamePattern> trainAlso) {
+                         List<NamePattern> targetEmbeddings, List<NamePattern> trainAlso, double lrRatioB) {
 
     static final String SECTION = "lora";
     static final List<String> DEFAULT_TARGETS = List.of("h.*.attn.c_attn");
@@ -36,9 +38,9 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
         trainAlso = List.copyOf(trainAlso);
     }
 
-    /** Linear layers only, without {@code target_embeddings} and {@code train_also}. */
+    /** Linear layers only, without {@code target_embeddings} and {@code train_also}, one learning rate. */
     public LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules) {
-        this(rank, alpha, dropout, targetModules, List.of(), List.of());
+        this(rank, alpha, dropout, targetModules, List.of(), List.of(), 1.0);
     }
 
     /** {@code alpha / rank}: what B·A is multiplied by. */
@@ -64,8 +66,13 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
                 ? NamePattern.parseAll(SECTION + ".target_embeddings", values.get("target_embeddings")) : List.of();
         List<NamePattern> trainAlso = s.has("train_also")
                 ? NamePattern.parseAll(SECTION + ".train_also", values.get("train_also")) : List.of();
+        double lrRatioB = s.number("lr_ratio_b", 1.0, 0.0, 1e3);
+        if (lrRatioB <= 0) {
+            throw new IllegalArgumentException(SECTION + ".lr_ratio_b: " + lrRatioB + " is not allowed; expected a "
+                    + "number in (0, 1000], the factor on the learning rate of the Linear layers' B (1: as A)");
+        }
         s.finish();
-        return new LoraConfig(rank, alpha, dropout, targets, embeddings, trainAlso);
+        return new LoraConfig(rank, alpha, dropout, targets, embeddings, trainAlso, lrRatioB);
     }
 
     /** The resolved section, as stored with the adapter. */
@@ -79,6 +86,7 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
         m.put("target_modules", t);
         m.put("target_embeddings", targetEmbeddings.stream().map(NamePattern::pattern).toList());
         m.put("train_also", trainAlso.stream().map(NamePattern::pattern).toList());
+        m.put("lr_ratio_b", lrRatioB);
         return m;
     }
 }

@@ -261,7 +261,8 @@ class LoraMergeTest {
              Adapter again = new LoraProvider().create(be, model.parameters(), first.config(), 5)) {
             assertThat(first.config()).containsEntry("rank", 2).containsEntry("alpha", 16.0)
                     .containsEntry("train_also", List.of()).containsEntry("target_embeddings", List.of())
-                    .containsEntry("dropout", 0.0).containsEntry("target_modules", List.of("h.0.mlp"));
+                    .containsEntry("dropout", 0.0).containsEntry("target_modules", List.of("h.0.mlp"))
+                    .containsEntry("lr_ratio_b", 1.0);
             assertThat(again.parameters().keySet()).containsExactlyElementsOf(first.parameters().keySet())
                     .containsExactly("h.0.mlp.c_fc.lora_A.weight", "h.0.mlp.c_fc.lora_B.weight",
                             "h.0.mlp.c_proj.lora_A.weight", "h.0.mlp.c_proj.lora_B.weight");
@@ -270,6 +271,27 @@ class LoraMergeTest {
                         .isEqualTo(read(first.parameters().get(name)));
             }
             assertThat(read(first.parameters().get("h.0.mlp.c_fc.lora_B.weight"))).containsOnly(0f);
+        }
+    }
+
+    @Test
+    void lrRatioBScalesTheRateOfTheLinearLayersBOnly() {
+        try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3);
+             Adapter lora = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
+                     "target_modules", "h.*.attn.c_attn", "target_embeddings", "wte", "train_also", "ln_f",
+                     "lr_ratio_b", 8), 5);
+             Adapter plain = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
+                     "target_modules", "h.*.attn.c_attn"), 5)) {
+            assertThat(lora.config()).containsEntry("lr_ratio_b", 8.0);
+            Map<String, Double> scales = new LinkedHashMap<>();
+            lora.parameters().keySet().forEach(n -> scales.put(n, lora.learningRateScale(n)));
+            assertThat(scales).containsEntry("h.0.attn.c_attn.lora_B.weight", 8.0)
+                    .containsEntry("h.1.attn.c_attn.lora_B.weight", 8.0)
+                    .containsEntry("h.0.attn.c_attn.lora_A.weight", 1.0)
+                    .containsEntry("wte.lora_embedding_A.weight", 1.0).containsEntry("wte.lora_embedding_B.weight", 1.0)
+                    .containsEntry("ln_f.trained.weight", 1.0);
+            assertThat(plain.parameters().keySet()).allSatisfy(n -> assertThat(plain.learningRateScale(n))
+                    .as(n + " without lr_ratio_b").isEqualTo(1.0));
         }
     }
 
@@ -298,6 +320,10 @@ class LoraMergeTest {
                     .hasMessageContaining("lora.target_embeddings: wte is also named by lora.target_modules");
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("train_also", List.of("h.(0)")), 1))
                     .hasMessageContaining("lora.train_also: 'h.(0)' is not a name pattern");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_b", 0), 1))
+                    .hasMessageContaining("lora.lr_ratio_b: 0.0 is not allowed");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_b", "fast"), 1))
+                    .hasMessageContaining("lora.lr_ratio_b");
             assertThat(be.liveTensors()).as("a refused adapter leaves nothing behind").isEqualTo(
                     model.parameters().size());
         }
