@@ -180,7 +180,8 @@ final class LoraAdapter implements Adapter {
     }
 
     /**
-     * {@code lora.lr_ratio_b} for the B of every adapted Linear layer, 1 for everything else. LoRA+
+     * {@code lora.lr_ratio_b} for the B of every adapted Linear layer, {@code lora.lr_ratio_train_also}
+     * for the trained copies, 1 for everything else. LoRA+
      * (Hayou et al. 2024) argues from the input width: a step of A moves {@code A x} by a sum over
      * the C inputs, a step of B moves {@code B (A x)} by a sum over r, so B can take the larger
      * rate. An embedding table's input is one id (one row of A), so its adapter keeps one rate.
@@ -190,6 +191,11 @@ final class LoraAdapter implements Adapter {
         for (Module m : modules) {
             if (!m.embedding() && m.bName().equals(parameter)) {
                 return config.lrRatioB();
+            }
+        }
+        for (Trained t : trained.values()) {
+            if (t.name().equals(parameter)) {
+                return config.lrRatioTrainAlso();
             }
         }
         return 1.0;

@@ -26,6 +26,7 @@ import dev.cornerstone.core.nn.NamePattern;
  *                                    example the LayerNorms [h.*.ln_*, ln_f] or the Linear biases [h.*.*.*.bias]
  *   lr_ratio_b: 1                    the Linear layers' B learn at this times the rate of the adapter's other
  *                                    parameters (LoRA+, Hayou et al. 2024, who use 2 to 16; default 1: one rate)
+ *   lr_ratio_train_also: 1           the trained copies of train_also learn at this times that rate (default 1)
  *   rank_pattern: {}                 another rank for the adapted layers or tables a pattern names, e.g. {wpe: 8}
  *   alpha_pattern: {}                another alpha the same way (PEFT's rank_pattern, alpha_pattern); the first
  *                                    pattern that names a layer applies; each must name an adapted one
@@ -33,7 +34,7 @@ import dev.cornerstone.core.nn.NamePattern;
  */
 public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules,
                          List<NamePattern> targetEmbeddings, List<NamePattern> trainAlso, double lrRatioB,
-                         SequencedMap<NamePattern, Integer> rankPattern, SequencedMap<NamePattern, Double> alphaPattern) {
+                         double lrRatioTrainAlso, SequencedMap<NamePattern, Integer> rankPattern, SequencedMap<NamePattern, Double> alphaPattern) {
 
     static final String SECTION = "lora";
     static final List<String> DEFAULT_TARGETS = List.of("h.*.attn.c_attn");
@@ -48,7 +49,7 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
 
     /** Linear layers only, without {@code target_embeddings} and {@code train_also}, one learning rate. */
     public LoraConfig(int rank, double alpha, float dropout, List<NamePattern> targetModules) {
-        this(rank, alpha, dropout, targetModules, List.of(), List.of(), 1.0, new LinkedHashMap<>(),
+        this(rank, alpha, dropout, targetModules, List.of(), List.of(), 1.0, 1.0, new LinkedHashMap<>(),
                 new LinkedHashMap<>());
     }
 
@@ -100,11 +101,8 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
                 ? NamePattern.parseAll(SECTION + ".target_embeddings", values.get("target_embeddings")) : List.of();
         List<NamePattern> trainAlso = s.has("train_also")
                 ? NamePattern.parseAll(SECTION + ".train_also", values.get("train_also")) : List.of();
-        double lrRatioB = s.number("lr_ratio_b", 1.0, 0.0, 1e3);
-        if (lrRatioB <= 0) {
-            throw new IllegalArgumentException(SECTION + ".lr_ratio_b: " + lrRatioB + " is not allowed; expected a "
-                    + "number in (0, 1000], the factor on the learning rate of the Linear layers' B (1: as A)");
-        }
+        double lrRatioB = ratio(s, "lr_ratio_b", "the Linear layers' B (1: as A)");
+        double lrRatioTrainAlso = ratio(s, "lr_ratio_train_also", "the trained copies of train_also");
         SequencedMap<NamePattern, Integer> rankPattern = new LinkedHashMap<>();
         Map<String, Object> ranks = patternMap(s, values, "rank_pattern");
         Settings rs = new Settings(SECTION + ".rank_pattern", ranks);
@@ -114,7 +112,8 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
         Settings as = new Settings(SECTION + ".alpha_pattern", alphas);
         alphas.keySet().forEach(k -> alphaPattern.put(pattern("alpha_pattern", k), as.number(k, 1, 1e-6, 1e6)));
         s.finish();
-        return new LoraConfig(rank, alpha, dropout, targets, embeddings, trainAlso, lrRatioB, rankPattern,
+        return new LoraConfig(rank, alpha, dropout, targets, embeddings, trainAlso, lrRatioB, lrRatioTrainAlso,
+                rankPattern,
                 alphaPattern);
     }
 
@@ -130,6 +129,16 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
         }
         m.forEach((k, v) -> entries.put(String.valueOf(k), v));
         return entries;
+    }
+
+    /** A factor on the adapter's learning rate, in (0, 1000], default 1. */
+    private static double ratio(Settings s, String key, String what) {
+        double r = s.number(key, 1.0, 0.0, 1e3);
+        if (r <= 0) {
+            throw new IllegalArgumentException(SECTION + "." + key + ": " + r + " is not allowed; expected a number in "
+                    + "(0, 1000], the factor on the learning rate of " + what);
+        }
+        return r;
     }
 
     private static NamePattern pattern(String key, String text) {
@@ -148,6 +157,7 @@ public record LoraConfig(int rank, double alpha, float dropout, List<NamePattern
         m.put("target_embeddings", targetEmbeddings.stream().map(NamePattern::pattern).toList());
         m.put("train_also", trainAlso.stream().map(NamePattern::pattern).toList());
         m.put("lr_ratio_b", lrRatioB);
+        m.put("lr_ratio_train_also", lrRatioTrainAlso);
         Map<String, Object> ranks = new LinkedHashMap<>();
         rankPattern.forEach((p, r) -> ranks.put(p.pattern(), r));
         m.put("rank_pattern", ranks);

@@ -349,11 +349,11 @@ class LoraMergeTest {
     }
 
     @Test
-    void lrRatioBScalesTheRateOfTheLinearLayersBOnly() {
+    void lrRatioBScalesTheRateOfTheLinearLayersBOnlyAndLrRatioTrainAlsoThatOfTheCopies() {
         try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3);
              Adapter lora = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
                      "target_modules", "h.*.attn.c_attn", "target_embeddings", "wte", "train_also", "ln_f",
-                     "lr_ratio_b", 8), 5);
+                     "lr_ratio_b", 8, "lr_ratio_train_also", 0.1), 5);
              Adapter plain = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
                      "target_modules", "h.*.attn.c_attn"), 5)) {
             assertThat(lora.config()).containsEntry("lr_ratio_b", 8.0);
@@ -363,7 +363,7 @@ class LoraMergeTest {
                     .containsEntry("h.1.attn.c_attn.lora_B.weight", 8.0)
                     .containsEntry("h.0.attn.c_attn.lora_A.weight", 1.0)
                     .containsEntry("wte.lora_embedding_A.weight", 1.0).containsEntry("wte.lora_embedding_B.weight", 1.0)
-                    .containsEntry("ln_f.trained.weight", 1.0);
+                    .containsEntry("ln_f.trained.weight", 0.1).containsEntry("ln_f.trained.bias", 0.1);
             assertThat(plain.parameters().keySet()).allSatisfy(n -> assertThat(plain.learningRateScale(n))
                     .as(n + " without lr_ratio_b").isEqualTo(1.0));
         }
@@ -398,6 +398,8 @@ class LoraMergeTest {
                     .hasMessageContaining("lora.lr_ratio_b: 0.0 is not allowed");
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_b", "fast"), 1))
                     .hasMessageContaining("lora.lr_ratio_b");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_train_also", -1), 1))
+                    .hasMessageContaining("lora.lr_ratio_train_also: -1");
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("rank_pattern", Map.of("h.0", 0)), 1))
                     .hasMessageContaining("lora.rank_pattern.h.0: 0 is not allowed");
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("rank_pattern", 8), 1))
