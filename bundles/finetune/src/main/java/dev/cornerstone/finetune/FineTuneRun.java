@@ -90,7 +90,28 @@ final class FineTuneRun implements AutoCloseable {
         FineTuneSpec.Train t = spec.train();
         this.tuner = new FineTuner(backend, classifier, trainable, optimizer, train,
                 new FineTuner.Config(t.batchSize(), t.steps(), t.gradClip(), t.seed(), t.schedule(), spec.pooling(),
-                        spec.bodyLrScale()));
+                        lrScales(spec, classifier, trainable)));
+    }
+
+    /**
+     * The factor on the schedule's rate of every trainable parameter: 1 for the head, body_lr_scale
+     * for the others, times the adapter's own factor for its parameters (LoRA+'s lora.lr_ratio_b).
+     */
+    static Map<String, Double> lrScales(FineTuneSpec spec, Classifier classifier,
+                                        SequencedMap<String, Tensor> trainable) {
+        Map<String, Double> scales = new LinkedHashMap<>();
+        Adapter adapter = classifier.adapter();
+        for (String name : trainable.keySet()) {
+            double f = 1.0;
+            if (!classifier.head().containsKey(name)) {
+                f = spec.bodyLrScale();
+                if (adapter != null && adapter.parameters().containsKey(name)) {
+                    f *= adapter.learningRateScale(name);
+                }
+            }
+            scales.put(name, f);
+        }
+        return scales;
     }
 
     /**

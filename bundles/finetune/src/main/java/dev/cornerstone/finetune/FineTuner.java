@@ -2,6 +2,7 @@ package dev.cornerstone.finetune;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SequencedMap;
 
 import dev.cornerstone.api.autograd.Var;
@@ -21,8 +22,9 @@ import dev.cornerstone.core.train.LrSchedule;
  * for each step:
  *   batch_size texts (ExampleOrder), forward, cross-entropy against their labels, backward
  *   clip gradients to grad_clip by global norm (if > 0)
- *   optimizer step on the trainable parameters only, with the schedule's learning rate lr: the head
- *     (classifier.*) at lr, the others at lr × body_lr_scale, as one optimizer step; zero gradients
+ *   optimizer step on the trainable parameters only, with the schedule's learning rate lr: each
+ *     parameter at lr × its factor (lrScales: the head at 1, the body at body_lr_scale, a LoRA B at
+ *     body_lr_scale × lora.lr_ratio_b), one optimizer call per factor, as one step; zero gradients
  * </pre>
  *
  * Parameters outside {@code trainable} get no gradient, no optimizer state and no update: they
@@ -30,8 +32,12 @@ import dev.cornerstone.core.train.LrSchedule;
  */
 final class FineTuner implements AutoCloseable {
 
+    /** {@code lrScales}: the factor on the schedule's rate of each trainable parameter; one not in it learns at 1. */
     record Config(int batchSize, int steps, float gradClip, long seed, LrSchedule schedule,
-                  FineTuneSpec.Pooling pooling, double bodyLrScale) {
+                  FineTuneSpec.Pooling pooling, Map<String, Double> lrScales) {
+        Config {
+            lrScales = Map.copyOf(lrScales);
+        }
     }
 
     /** What one step did. */
@@ -49,6 +55,8 @@ final class FineTuner implements AutoCloseable {
     private final Config cfg;
     private final ExampleOrder order;
     private final GradStore grads;
+    /** The trainable parameters by the factor on the rate they learn at, in order of first appearance. */
+    private final SequencedMap<Double, SequencedMap<String, Tensor>> groups = new LinkedHashMap<>();
     private int step;
 
     FineTuner(ComputeBackend backend, Classifier classifier, SequencedMap<String, Tensor> trainable,
@@ -61,6 +69,8 @@ final class FineTuner implements AutoCloseable {
         this.cfg = cfg;
         this.order = new ExampleOrder(train.size(), cfg.batchSize(), cfg.seed());
         this.grads = new GradStore(backend, trainable::containsKey);
+        trainable.forEach((name, t) -> groups.computeIfAbsent(cfg.lrScales().getOrDefault(name, 1.0),
+                f -> new LinkedHashMap<>()).put(name, t));
     }
 
     int step() {
@@ -93,19 +103,11 @@ final class FineTuner implements AutoCloseable {
             grads.scale((float) (cfg.gradClip() / (norm + 1e-6)));
         }
         float lr = cfg.schedule().at(s);
-        if (cfg.bodyLrScale() == 1.0) {
-            optimizer.step(trainable, gradsOf(trainable), lr);
-        } else {
-            // two calls, one learning rate each, that count as one step (Adam's bias correction)
-            SequencedMap<String, Tensor> body = new LinkedHashMap<>(trainable);
-            SequencedMap<String, Tensor> head = new LinkedHashMap<>();
-            for (String name : classifier.head().keySet()) {
-                head.put(name, body.remove(name));
-            }
-            int before = optimizer.stepCount();
-            optimizer.step(body, gradsOf(body), (float) (lr * cfg.bodyLrScale()));
+        // one call per learning rate, together one step (Adam's bias correction counts it once)
+        int before = optimizer.stepCount();
+        for (Map.Entry<Double, SequencedMap<String, Tensor>> g : groups.entrySet()) {
             optimizer.setStepCount(before);
-            optimizer.step(head, gradsOf(head), lr);
+            optimizer.step(g.getValue(), gradsOf(g.getValue()), g.getKey() == 1.0 ? lr : (float) (lr * g.getKey()));
         }
         grads.zero();
         step = s;

@@ -116,6 +116,11 @@ class FineTuneTrainingTest {
     static Map<String, float[]> firstStepDeltas(double bodyLrScale, String name) throws Exception {
         Map<String, Object> spec = Fixtures.spec(pretrained, data, "full", 1);
         ((Map<String, Object>) spec.get("finetune")).put("body_lr_scale", bodyLrScale);
+        return firstStepDeltas(spec, name);
+    }
+
+    /** The change of every parameter (model, adapter, head) after the one step of {@code spec}, weight decay 0.1. */
+    static Map<String, float[]> firstStepDeltas(Map<String, Object> spec, String name) throws Exception {
         ((Map<String, Object>) spec.get("optimizer")).put("weight_decay", 0.1);
         try (FineTuneRun run = create(spec, name)) {
             Map<String, float[]> before = snapshot(run.classifier().parameters());
@@ -155,6 +160,45 @@ class FineTuneTrainingTest {
                         org.assertj.core.data.Offset.offset(0.01));
             }
         }
+    }
+
+    /** One LoRA step with the embeddings adapted, the body at half the head's rate, B at lr_ratio_b times A's. */
+    static Map<String, float[]> firstLoraStepDeltas(double lrRatioB, String name) throws Exception {
+        Map<String, Object> spec = Fixtures.spec(pretrained, data, "lora", 1);
+        ((Map<String, Object>) spec.get("finetune")).put("body_lr_scale", 0.5);
+        spec.put("lora", new LinkedHashMap<>(Map.of("rank", 4, "alpha", 8, "target_modules",
+                List.of("h.*.attn.c_attn", "h.*.mlp.c_proj"), "target_embeddings", List.of("wte"),
+                "lr_ratio_b", lrRatioB)));
+        return firstStepDeltas(spec, name);
+    }
+
+    @Test
+    void loraPlusLrRatioBScalesTheStepOfTheLinearLayersBAndNoOtherParameters() throws Exception {
+        Map<String, float[]> one = firstLoraStepDeltas(1.0, "lora-ratio-1");
+        Map<String, float[]> four = firstLoraStepDeltas(4.0, "lora-ratio-4");
+        assertThat(one.keySet()).contains("h.0.attn.c_attn.lora_B.weight", "h.0.mlp.c_proj.lora_A.weight",
+                "wte.lora_embedding_A.weight", "classifier.weight");
+        int scaled = 0;
+        for (String name : one.keySet()) {
+            if (name.endsWith(".lora_B.weight")) {
+                // B starts at zero, so AdamW's first step on it (no decay of zero) is linear in its rate
+                double num = 0, den = 0;
+                for (int i = 0; i < one.get(name).length; i++) {
+                    num += (double) four.get(name)[i] * one.get(name)[i];
+                    den += (double) one.get(name)[i] * one.get(name)[i];
+                }
+                assertThat(den).as(name + " trains").isGreaterThan(0);
+                assertThat(num / den).as(name + ": its step at lr_ratio_b 4 against 1").isCloseTo(4.0,
+                        org.assertj.core.data.Offset.offset(1e-4));
+                scaled++;
+            } else {
+                // A (no gradient yet: B is zero), the embedding's adapter, the head, the frozen base: as at 1
+                assertThat(four.get(name)).as(name + " steps as without lr_ratio_b").isEqualTo(one.get(name));
+            }
+        }
+        assertThat(scaled).as("c_attn and c_proj of the one block").isEqualTo(2);
+        assertThat(one.get("wte.lora_embedding_A.weight")).as("the embedding's A trains at step 1")
+                .isNotEqualTo(new float[one.get("wte.lora_embedding_A.weight").length]);
     }
 
     @Test

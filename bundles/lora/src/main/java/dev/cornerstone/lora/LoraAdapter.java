@@ -47,10 +47,10 @@ final class LoraAdapter implements Adapter {
 
     /**
      * One adapted Linear layer, A (r, in) and B (out, r), or embedding table ({@code embedding}),
-     * A (out, r) and B (in, r), whose weight is (out, in).
+     * A (out, r) and B (in, r), whose weight is (out, in); its update is {@code scale} (alpha / r) B A.
      */
     record Module(String name, String weightName, String aName, String bName, Tensor a, Tensor b, int in, int out,
-                  boolean embedding) {
+                  boolean embedding, int rank, float scale) {
     }
 
     /** A base parameter that trains as it is: its trained copy. */
@@ -83,6 +83,12 @@ final class LoraAdapter implements Adapter {
             }
         }
         NamePattern.requireEachMatches(LoraConfig.SECTION + ".train_also", config.trainAlso(), modelParameters.keySet());
+        List<String> adaptedModules = linearModules.stream().filter(m -> NamePattern.any(config.targetModules(), m)
+                || NamePattern.any(config.targetEmbeddings(), m)).toList();
+        NamePattern.requireEachMatches(LoraConfig.SECTION + ".rank_pattern", List.copyOf(config.rankPattern().keySet()),
+                adaptedModules);
+        NamePattern.requireEachMatches(LoraConfig.SECTION + ".alpha_pattern",
+                List.copyOf(config.alphaPattern().keySet()), adaptedModules);
         Random rng = new Random(seed);
         try {
             for (String m : linearModules) {
@@ -94,17 +100,17 @@ final class LoraAdapter implements Adapter {
                     continue;
                 }
                 Shape w = modelParameters.get(m + ".weight").shape();
-                int out = w.dim(0), in = w.dim(1);
-                Tensor a = backend.allocate(Shape.of(config.rank(), in), DType.F32);   // (r, C)
-                Tensor b = backend.allocate(Shape.of(out, config.rank()), DType.F32);  // (OC, r), zero
-                float[] init = new float[config.rank() * in];
+                int out = w.dim(0), in = w.dim(1), r = config.rank(m);
+                Tensor a = backend.allocate(Shape.of(r, in), DType.F32);   // (r, C)
+                Tensor b = backend.allocate(Shape.of(out, r), DType.F32);  // (OC, r), zero
+                float[] init = new float[r * in];
                 double bound = 1 / Math.sqrt(in);
                 for (int i = 0; i < init.length; i++) {
                     init[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
                 }
                 backend.write(a, 0, init, 0, init.length);
                 Module mod = new Module(m, m + ".weight", m + ".lora_A.weight", m + ".lora_B.weight", a, b, in, out,
-                        false);
+                        false, r, config.scale(m));
                 modules.add(mod);
                 params.put(mod.aName(), a);
                 params.put(mod.bName(), b);
@@ -133,19 +139,19 @@ final class LoraAdapter implements Adapter {
      * 20 times as fast and held-out F1 fell.)
      */
     private void addEmbedding(String m, Shape w, Random rng) {
-        int out = w.dim(0), in = w.dim(1);
-        Tensor a = backend.allocate(Shape.of(out, config.rank()), DType.F32);   // (V, r), zero
+        int out = w.dim(0), in = w.dim(1), r = config.rank(m);
+        Tensor a = backend.allocate(Shape.of(out, r), DType.F32);   // (V, r), zero
         params.put(m + ".lora_embedding_A.weight", a);
-        Tensor b = backend.allocate(Shape.of(in, config.rank()), DType.F32);    // (C, r)
+        Tensor b = backend.allocate(Shape.of(in, r), DType.F32);    // (C, r)
         params.put(m + ".lora_embedding_B.weight", b);
-        float[] init = new float[in * config.rank()];
+        float[] init = new float[in * r];
         double bound = 1 / Math.sqrt(in);
         for (int i = 0; i < init.length; i++) {
             init[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
         backend.write(b, 0, init, 0, init.length);
         modules.add(new Module(m, m + ".weight", m + ".lora_embedding_A.weight", m + ".lora_embedding_B.weight", a, b,
-                in, out, true));
+                in, out, true, r, config.scale(m)));
     }
 
     List<Module> modules() {
@@ -171,6 +177,28 @@ final class LoraAdapter implements Adapter {
     @Override
     public Map<String, Object> config() {
         return config.toMap();
+    }
+
+    /**
+     * {@code lora.lr_ratio_b} for the B of every adapted Linear layer, {@code lora.lr_ratio_train_also}
+     * for the trained copies, 1 for everything else. LoRA+
+     * (Hayou et al. 2024) argues from the input width: a step of A moves {@code A x} by a sum over
+     * the C inputs, a step of B moves {@code B (A x)} by a sum over r, so B can take the larger
+     * rate. An embedding table's input is one id (one row of A), so its adapter keeps one rate.
+     */
+    @Override
+    public double learningRateScale(String parameter) {
+        for (Module m : modules) {
+            if (!m.embedding() && m.bName().equals(parameter)) {
+                return config.lrRatioB();
+            }
+        }
+        for (Trained t : trained.values()) {
+            if (t.name().equals(parameter)) {
+                return config.lrRatioTrainAlso();
+            }
+        }
+        return 1.0;
     }
 
     @Override
@@ -209,10 +237,10 @@ final class LoraAdapter implements Adapter {
         for (Module m : modules) {
             Tensor w = modelParameters.get(m.weightName());
             if (m.embedding()) {   // W (V, C) += scale · A (V, r) · B^T (r, C)
-                backend.gemm(false, true, 1, m.out(), m.in(), config.rank(), config.scale(), m.a(), 0, 0, m.b(), 0, 0,
+                backend.gemm(false, true, 1, m.out(), m.in(), m.rank(), m.scale(), m.a(), 0, 0, m.b(), 0, 0,
                         1f, w, 0, 0);
             } else {
-                backend.gemm(false, false, 1, m.out(), m.in(), config.rank(), config.scale(), m.b(), 0, 0, m.a(), 0, 0,
+                backend.gemm(false, false, 1, m.out(), m.in(), m.rank(), m.scale(), m.b(), 0, 0, m.a(), 0, 0,
                         1f, w, 0, 0);
             }
         }

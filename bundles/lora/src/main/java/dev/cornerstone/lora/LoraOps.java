@@ -63,7 +63,7 @@ final class LoraOps implements Ops {
         Var b = inner.param(m.bName(), m.b());
         Var h = inner.linear(inner.dropout(x, adapter.loraConfig().dropout()), a);   // (N, r)
         Var d = inner.linear(h, b);                                                   // (N, OC)
-        return inner.add(y, inner.scale(d, adapter.loraConfig().scale()));
+        return inner.add(y, inner.scale(d, m.scale()));
     }
 
     @Override
@@ -81,7 +81,7 @@ final class LoraOps implements Ops {
         Var a = inner.param(m.aName(), m.a());                                        // (V, r)
         Var b = inner.param(m.bName(), m.b());                                        // (C, r)
         Var d = inner.linear(inner.embedding(a, ids), b);                             // (S..., r) B^T: (S..., C)
-        return inner.add(y, inner.scale(d, adapter.loraConfig().scale()));
+        return inner.add(y, inner.scale(d, m.scale()));
     }
 
     // ---- everything else unchanged -------------------------------------------------------

@@ -261,7 +261,8 @@ class LoraMergeTest {
              Adapter again = new LoraProvider().create(be, model.parameters(), first.config(), 5)) {
             assertThat(first.config()).containsEntry("rank", 2).containsEntry("alpha", 16.0)
                     .containsEntry("train_also", List.of()).containsEntry("target_embeddings", List.of())
-                    .containsEntry("dropout", 0.0).containsEntry("target_modules", List.of("h.0.mlp"));
+                    .containsEntry("dropout", 0.0).containsEntry("target_modules", List.of("h.0.mlp"))
+                    .containsEntry("lr_ratio_b", 1.0);
             assertThat(again.parameters().keySet()).containsExactlyElementsOf(first.parameters().keySet())
                     .containsExactly("h.0.mlp.c_fc.lora_A.weight", "h.0.mlp.c_fc.lora_B.weight",
                             "h.0.mlp.c_proj.lora_A.weight", "h.0.mlp.c_proj.lora_B.weight");
@@ -270,6 +271,101 @@ class LoraMergeTest {
                         .isEqualTo(read(first.parameters().get(name)));
             }
             assertThat(read(first.parameters().get("h.0.mlp.c_fc.lora_B.weight"))).containsOnly(0f);
+        }
+    }
+
+    @Test
+    void rankAndAlphaPatternsGiveTheLayersTheyNameTheirOwnRankAndScale() {
+        Map<String, Object> cfg = new LinkedHashMap<>(Map.of("rank", 2, "alpha", 4, "target_modules",
+                List.of("h.*.attn.c_attn"), "target_embeddings", List.of("wte", "wpe")));
+        cfg.put("rank_pattern", new LinkedHashMap<>(Map.of("wpe", 8, "h.1", 3)));
+        cfg.put("alpha_pattern", Map.of("wpe", 2));
+        try (CpuBackend be = new CpuBackend(2);
+             Model model = new GptProvider().create(be, GPT, 3);
+             Adapter lora = new LoraProvider().create(be, model.parameters(), cfg, 5);
+             Adapter again = new LoraProvider().create(be, model.parameters(), lora.config(), 5);
+             Tensor ids = be.allocate(Shape.of(2, 8), DType.I32)) {
+            Map<String, Shape> shapes = new LinkedHashMap<>();
+            lora.parameters().forEach((k, v) -> shapes.put(k, v.shape()));
+            assertThat(shapes).containsEntry("wte.lora_embedding_A.weight", Shape.of(11, 2))
+                    .containsEntry("wpe.lora_embedding_A.weight", Shape.of(8, 8))
+                    .containsEntry("wpe.lora_embedding_B.weight", Shape.of(16, 8))
+                    .containsEntry("h.0.attn.c_attn.lora_A.weight", Shape.of(2, 16))
+                    .containsEntry("h.1.attn.c_attn.lora_A.weight", Shape.of(3, 16))
+                    .containsEntry("h.1.attn.c_attn.lora_B.weight", Shape.of(48, 3));
+            assertThat(lora.config()).containsEntry("rank_pattern", Map.of("wpe", 8, "h.1", 3))
+                    .containsEntry("alpha_pattern", Map.of("wpe", 2.0));
+            again.parameters().forEach((k, v) -> assertThat(v.shape()).as(k + ", made again from config()")
+                    .isEqualTo(shapes.get(k)));
+            be.writeInts(ids, 0, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 10, 9, 0, 3, 3, 2, 1, 4}, 0, 16);
+            SplittableRandom rnd = new SplittableRandom(23);
+            for (var e : lora.parameters().entrySet()) {
+                float[] v = new float[(int) e.getValue().size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (rnd.nextDouble() - 0.5) * 0.3f;
+                }
+                be.write(e.getValue(), 0, v, 0, v.length);
+            }
+            float[] adapted = hidden(be, model, lora, ids);   // wte is tied to the language-model head: no logits
+            Map<String, float[]> base = new LinkedHashMap<>();
+            model.parameters().forEach((k, v) -> base.put(k, read(v)));
+            lora.merge(model.parameters());
+            // wpe: rank 8, alpha 2 (scale 0.25), A (8, 8) B (16, 8); h.1.attn.c_attn: rank 3, alpha 4 (scale 4/3)
+            float[] merged = read(model.parameters().get("wpe.weight"));
+            float[] a = read(lora.parameters().get("wpe.lora_embedding_A.weight"));
+            float[] b = read(lora.parameters().get("wpe.lora_embedding_B.weight"));
+            for (int o = 0; o < 8; o++) {
+                for (int i = 0; i < 16; i++) {
+                    double ab = 0;
+                    for (int k = 0; k < 8; k++) {
+                        ab += (double) a[o * 8 + k] * b[i * 8 + k];
+                    }
+                    double expected = base.get("wpe.weight")[o * 16 + i] + 0.25 * ab;
+                    assertThat(Tolerances.close(merged[o * 16 + i], expected, Tolerances.F32_ACCUMULATED, 1e-6))
+                            .as("wpe[" + o + ", " + i + "]: " + merged[o * 16 + i] + " vs " + expected).isTrue();
+                }
+            }
+            merged = read(model.parameters().get("h.1.attn.c_attn.weight"));
+            a = read(lora.parameters().get("h.1.attn.c_attn.lora_A.weight"));   // (3, 16)
+            b = read(lora.parameters().get("h.1.attn.c_attn.lora_B.weight"));   // (48, 3)
+            for (int o = 0; o < 48; o++) {
+                for (int i = 0; i < 16; i++) {
+                    double ba = 0;
+                    for (int k = 0; k < 3; k++) {
+                        ba += (double) b[o * 3 + k] * a[k * 16 + i];
+                    }
+                    double expected = base.get("h.1.attn.c_attn.weight")[o * 16 + i] + 4.0 / 3 * ba;
+                    assertThat(Tolerances.close(merged[o * 16 + i], expected, Tolerances.F32_ACCUMULATED, 1e-6))
+                            .as("h.1.attn.c_attn[" + o + ", " + i + "]: " + merged[o * 16 + i] + " vs " + expected)
+                            .isTrue();
+                }
+            }
+            float[] mergedHidden = hidden(be, model, null, ids);
+            for (int i = 0; i < adapted.length; i++) {
+                assertThat(Tolerances.close(mergedHidden[i], adapted[i], Tolerances.F32_ACCUMULATED, 1e-5))
+                        .as("hidden " + i + ": merged " + mergedHidden[i] + ", adapted " + adapted[i]).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void lrRatioBScalesTheRateOfTheLinearLayersBOnlyAndLrRatioTrainAlsoThatOfTheCopies() {
+        try (CpuBackend be = new CpuBackend(2); Model model = new GptProvider().create(be, GPT, 3);
+             Adapter lora = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
+                     "target_modules", "h.*.attn.c_attn", "target_embeddings", "wte", "train_also", "ln_f",
+                     "lr_ratio_b", 8, "lr_ratio_train_also", 0.1), 5);
+             Adapter plain = new LoraProvider().create(be, model.parameters(), Map.of("rank", 2,
+                     "target_modules", "h.*.attn.c_attn"), 5)) {
+            assertThat(lora.config()).containsEntry("lr_ratio_b", 8.0);
+            Map<String, Double> scales = new LinkedHashMap<>();
+            lora.parameters().keySet().forEach(n -> scales.put(n, lora.learningRateScale(n)));
+            assertThat(scales).containsEntry("h.0.attn.c_attn.lora_B.weight", 8.0)
+                    .containsEntry("h.1.attn.c_attn.lora_B.weight", 8.0)
+                    .containsEntry("h.0.attn.c_attn.lora_A.weight", 1.0)
+                    .containsEntry("wte.lora_embedding_A.weight", 1.0).containsEntry("wte.lora_embedding_B.weight", 1.0)
+                    .containsEntry("ln_f.trained.weight", 0.1).containsEntry("ln_f.trained.bias", 0.1);
+            assertThat(plain.parameters().keySet()).allSatisfy(n -> assertThat(plain.learningRateScale(n))
+                    .as(n + " without lr_ratio_b").isEqualTo(1.0));
         }
     }
 
@@ -298,6 +394,20 @@ class LoraMergeTest {
                     .hasMessageContaining("lora.target_embeddings: wte is also named by lora.target_modules");
             assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("train_also", List.of("h.(0)")), 1))
                     .hasMessageContaining("lora.train_also: 'h.(0)' is not a name pattern");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_b", 0), 1))
+                    .hasMessageContaining("lora.lr_ratio_b: 0.0 is not allowed");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_b", "fast"), 1))
+                    .hasMessageContaining("lora.lr_ratio_b");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("lr_ratio_train_also", -1), 1))
+                    .hasMessageContaining("lora.lr_ratio_train_also: -1");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("rank_pattern", Map.of("h.0", 0)), 1))
+                    .hasMessageContaining("lora.rank_pattern.h.0: 0 is not allowed");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("rank_pattern", 8), 1))
+                    .hasMessageContaining("lora.rank_pattern: 8 is not allowed");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("rank_pattern", Map.of("wpe", 8)), 1))
+                    .as("wpe is not adapted").hasMessageContaining("lora.rank_pattern: 'wpe' matches nothing");
+            assertThatThrownBy(() -> p.create(be, model.parameters(), Map.of("alpha_pattern", Map.of("h.(0)", 2)), 1))
+                    .hasMessageContaining("lora.alpha_pattern: 'h.(0)' is not a name pattern");
             assertThat(be.liveTensors()).as("a refused adapter leaves nothing behind").isEqualTo(
                     model.parameters().size());
         }

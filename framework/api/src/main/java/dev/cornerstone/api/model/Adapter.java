@@ -23,6 +23,15 @@ public interface Adapter extends AutoCloseable {
     /** The adapter's own parameters, keyed by checkpoint name; they never collide with the model's names. */
     SequencedMap<String, Tensor> parameters();
 
+    /**
+     * The factor on the learning rate of {@code parameter}, one of {@link #parameters()}, against
+     * the rate the adapter's parameters learn at (LoRA+, Hayou et al. 2024: B faster than A).
+     * The trainer multiplies the rate it would use by this; 1 unless the adapter says otherwise.
+     */
+    default double learningRateScale(String parameter) {
+        return 1.0;
+    }
+
     /** The operations the adapted model's forward pass is written with: {@code ops} plus this adapter. */
     Ops apply(Ops ops);
 

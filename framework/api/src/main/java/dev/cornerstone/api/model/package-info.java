@@ -3,7 +3,7 @@
  * adapters (LoRA, for example) add a few trainable parameters to a model that stays as it is.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package dev.cornerstone.api.model;
 
 import org.osgi.annotation.bundle.Export;
