@@ -11,6 +11,7 @@
 # bandwidth, hypervisor). Context only: the headline stays cluster / (2 x one process).
 # Against drift, REPEATS (default 2) pairs run interleaved: one process, cluster, one process,
 # cluster, ...; each pair's efficiency is printed, and the median. CEILING=0 skips the ceiling.
+# STRATEGY=zero1 runs the cluster job with ZeRO-1 (cluster.strategy; default ddp).
 #
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
 #
@@ -54,6 +55,8 @@ backend: {name: cpu}
 YAML
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 repeats=${REPEATS:-2}
+strategy=${STRATEGY:-ddp}
+[[ "$strategy" =~ ^(ddp|zero1)$ ]] || { echo "STRATEGY must be ddp or zero1, not '$strategy'" >&2; exit 1; }
 ceiling=${CEILING:-1}
 [[ "$repeats" =~ ^[1-9][0-9]*$ ]] || { echo "REPEATS must be a positive integer, not '$repeats'" >&2; exit 1; }
 
@@ -144,7 +147,7 @@ run_cluster() {
   local sampler=$!
   t0=$(date +%s)
   "$dist/bin/cornerstone" train "$spec" --cluster "$api" --id "dpbench$i" --wait --set cluster.nodes=2 \
-    --set cluster.strategy=ddp --set cluster.bucket_bytes="$bucket" > "$base/cluster.log" 2>&1 \
+    --set cluster.strategy="$strategy" --set cluster.bucket_bytes="$bucket" > "$base/cluster.log" 2>&1 \
     || { echo "cluster job failed:" >&2; tail -20 "$base/cluster.log" >&2; exit 1; }
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
@@ -188,9 +191,9 @@ if [ "$ceiling" != 0 ]; then
   run_single "$out/both-a" "$out/both-b"
 fi
 
-python3 - "$out" "$steps" "$repeats" "$ceiling" <<'PY'
+python3 - "$out" "$steps" "$repeats" "$ceiling" "$strategy" <<'PY'
 import json, math, os, statistics, sys
-out, steps, repeats, ceiling = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] != "0"
+out, steps, repeats, ceiling, strategy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] != "0", sys.argv[5]
 def later(run):  # the second half of the steps: past the JIT's warm-up and the first step's bucket plan
     lines = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
     return [l for l in lines if l["step"] > steps // 2 and l["step"] < steps] or lines  # the last logs eval + checkpoint
@@ -210,7 +213,7 @@ for i in range(1, repeats + 1):
           f"({med(cluster, 'buckets_started_in_backward'):.0f} during backward); CPU a step: one process {cs:,.0f} ms, "
           f"rank 0 {cc:,.0f} ms, CPU-time efficiency {cs / (2 * cc):.1%}")
 print(f"one process, 1 thread:      {statistics.median(singles):8,.0f} tokens/s (median; runs {', '.join(f'{s:,.0f}' for s in singles)})")
-print(f"2 nodes x 1 thread (ddp):   {statistics.median(clusters):8,.0f} tokens/s (median; runs {', '.join(f'{c:,.0f}' for c in clusters)})")
+print(f"2 nodes x 1 thread ({strategy}): {statistics.median(clusters):8,.0f} tokens/s (median; runs {', '.join(f'{c:,.0f}' for c in clusters)})")
 print(f"scaling efficiency:         {statistics.median(eff):8.1%}   (median of the pairs' {', '.join(f'{e:.1%}' for e in eff)}; "
       f"target >= 85%; wall clock: meaningless under load)")
 if ceiling:
