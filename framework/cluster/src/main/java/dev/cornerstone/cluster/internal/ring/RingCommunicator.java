@@ -595,6 +595,9 @@ public final class RingCommunicator implements Communicator {
         }
     }
 
+    /** The failure code of a hello that reached a rank still at an earlier generation: try again. */
+    static final int NOT_YET = 425;
+
     /** Says hello to the successor until it answers (it may not have registered yet) or the deadline passes. */
     private void helloNext(Promise<Void> done, long deadline) {
         if (closed) {
@@ -609,7 +612,9 @@ public final class RingCommunicator implements Communicator {
                 new DeliveryOptions().setSendTimeout(Math.min(2_000, left))).onComplete(ar -> {
                     if (ar.succeeded()) {
                         String problem = mismatch(ar.result().body(), next());
-                        if (problem != null) {
+                        if (problem != null && ar.result().body().getLong("generation", -1L) < options.generation()) {
+                            vertx.setTimer(HELLO_RETRY_MILLIS, id -> helloNext(done, deadline)); // not there yet
+                        } else if (problem != null) {
                             done.tryFail(new CollectiveException(who() + ": " + problem, next()));
                         } else {
                             nextNode = nodeOf(ar.result().body());
@@ -627,7 +632,8 @@ public final class RingCommunicator implements Communicator {
                             }
                         }
                     } else if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException re
-                            && re.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+                            && re.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
+                            && re.failureCode() != NOT_YET) {
                         done.tryFail(new CollectiveException(who() + ": rank " + next() + " refused: " + re.getMessage(),
                                 next()));
                     } else {
@@ -677,6 +683,17 @@ public final class RingCommunicator implements Communicator {
             onAbort(h);
         } else if (body instanceof JsonObject h) {
             int from = h.getInteger("rank", -1);
+            long theirs = h.getLong("generation", -1L);
+            if ("hello".equals(h.getString("type")) && job.equals(h.getString("job")) && from == prev()
+                    && theirs != options.generation()) {
+                // Ranks take up a new generation one by one: a hello from a later one finds this
+                // rank not there yet (the sender tries again, NOT_YET), one from an earlier one
+                // comes from a rank that has not left it yet. Neither fails this rank's ring:
+                // only the ranks of the current generation decide whether it forms.
+                m.fail(theirs > options.generation() ? NOT_YET : 409, "rank " + rank + " is at generation "
+                        + options.generation() + ", rank " + from + " at " + theirs);
+                return;
+            }
             String problem = mismatch(h, from == prev() ? prev() : from);
             if (problem == null && from != prev()) {
                 problem = "hello from rank " + from + " where only rank " + prev() + " sends to rank " + rank;
