@@ -70,6 +70,20 @@ class TrainIT {
         JsonNode first = NodeProcess.JSON.readTree(Files.readAllLines(run.resolve("metrics.jsonl")).getFirst());
         assertThat(first.has("step") && first.has("train_loss") && first.has("lr") && first.has("tokens_per_sec")
                 && first.has("elapsed_s")).as(first.toString()).isTrue();
+        // where each step's time went: the phases are parts of the step, so they add up to at
+        // most its wall time (tokens / tokens_per_sec), and the thread's CPU cannot exceed it either
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            JsonNode m = NodeProcess.JSON.readTree(line);
+            double stepMs = 1000.0 * 8 * 32 / m.path("tokens_per_sec").asDouble(); // SMALL: batch 8 x block 32
+            double phases = m.path("compute_ms").asDouble(-1) + m.path("sync_ms").asDouble(-1)
+                    + m.path("update_ms").asDouble(-1);
+            assertThat(m.path("compute_ms").asDouble(-1)).as(line).isPositive();
+            assertThat(m.path("sync_ms").asDouble(-1)).as(line).isZero(); // one process: nothing to sync
+            assertThat(m.path("update_ms").asDouble(-1)).as(line).isPositive();
+            assertThat(phases).as(line).isLessThanOrEqualTo(stepMs * 1.02 + 0.1);
+            assertThat(m.path("step_thread_cpu_ms").asDouble(-1)).as(line).isPositive()
+                    .isLessThanOrEqualTo(stepMs * 1.02 + 1);
+        }
 
         Distribution.Result gen = dist.run(tmp, "generate", "--run", run.toString(), "--prompt", "Call me",
                 "--tokens", "50", "--seed", "3");

@@ -1,5 +1,7 @@
 package dev.cornerstone.core.train;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SequencedMap;
 import java.util.function.Consumer;
 
@@ -73,6 +75,7 @@ public final class Trainer implements AutoCloseable {
     private final int[] validation;
     private final GradStore grads;
     private int step;
+    private Map<String, Object> lastPhases = Map.of();
     /** Data parallelism: null when this trainer trains alone. */
     private GradientSync sync;
     /** ZeRO-1: the same object as {@link #sync} when the optimizer state is sharded, else null. */
@@ -257,6 +260,7 @@ public final class Trainer implements AutoCloseable {
     /** Runs one optimizer step. */
     public StepResult trainStep() {
         long t0 = System.nanoTime();
+        long cpu0 = threadCpuNanos();
         int s = step + 1;
         double lossSum = 0;
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
@@ -276,10 +280,12 @@ public final class Trainer implements AutoCloseable {
                 lossSum += Graph.scalar(loss);
             }
         }
+        long t1 = System.nanoTime();
         if (sync != null) {
             sync.averageGradients(grads.grads(), be);
             lossSum = sync.average(lossSum);
         }
+        long t2 = System.nanoTime();
         // ZeRO-1: only the owned gradients are averaged, so the norm is summed over the owners
         double norm = sharding != null ? sharding.globalNorm(grads.grads(), be) : grads.globalNorm();
         if (cfg.gradClip() > 0 && norm > cfg.gradClip()) {
@@ -294,13 +300,44 @@ public final class Trainer implements AutoCloseable {
         }
         grads.zero();
         step = s;
-        double seconds = (System.nanoTime() - t0) / 1e9; // training only: evaluation is not throughput
+        long t3 = System.nanoTime();
+        double seconds = (t3 - t0) / 1e9; // training only: evaluation is not throughput
+        long cpu1 = threadCpuNanos();
+        Map<String, Object> phases = new LinkedHashMap<>();
+        phases.put("compute_ms", millis(t1 - t0));
+        phases.put("sync_ms", millis(t2 - t1));
+        phases.put("update_ms", millis(t3 - t2));
+        if (cpu0 >= 0 && cpu1 >= 0) {
+            phases.put("step_thread_cpu_ms", millis(cpu1 - cpu0));
+        }
+        lastPhases = phases;
         float val = Float.NaN;
         if (cfg.evalEvery() > 0 && (s % cfg.evalEvery() == 0 || s == cfg.steps()) && cfg.evalBatches() > 0) {
             val = evaluate(validation, cfg.evalBatches());
         }
         long tokens = (long) cfg.gradAccum() * cfg.batchSize() * model.blockSize();
         return new StepResult(s, (float) (lossSum / cfg.gradAccum()), val, lr, norm, tokens, seconds);
+    }
+
+    /**
+     * Where the last step's time went, for the metrics: {@code compute_ms} (forward and backward
+     * of every micro-batch, gradient hand-offs to a sync included), {@code sync_ms} (averaging
+     * after backward: waiting for the collectives), {@code update_ms} (norm, clipping, optimizer
+     * step, ZeRO-1's parameter all-gather, zeroing the gradients) and {@code step_thread_cpu_ms}
+     * (CPU time of the training thread in the step; below the step's wall time when the thread
+     * waited or was descheduled). Empty before the first step.
+     */
+    public Map<String, Object> lastStepPhases() {
+        return lastPhases;
+    }
+
+    private static double millis(long nanos) {
+        return Math.round(nanos / 1e4) / 100.0;
+    }
+
+    private static long threadCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : -1;
     }
 
     private SequencedMap<String, Tensor> trainableGrads(SequencedMap<String, Tensor> params) {

@@ -35,7 +35,9 @@ import dev.cornerstone.core.config.Json;
  *            metrics.jsonl    one object per logged step: step, train_loss, val_loss, lr, tokens_per_sec, elapsed_s,
  *                             param_bytes, optimizer_state_bytes (held by this rank: about 1/N of it with ZeRO-1),
  *                             cpu_ms_per_step (CPU time of the whole process, every thread, per step since the
- *                             previous line), data parallel: the sync's GradientSync.stepMetrics (comm_wait_ms, ...)
+ *                             previous line), the logged step's phases (Trainer.lastStepPhases: compute_ms, sync_ms,
+ *                             update_ms, step_thread_cpu_ms), data parallel: the sync's GradientSync.stepMetrics
+ *                             (comm_wait_ms, ...)
  *            summary.json     final losses, steps, median tokens/s, peak memory, param and optimizer state bytes, backend
  *            checkpoints/step-NNNNNN/
  * </pre>
@@ -407,6 +409,7 @@ public final class TrainingRun implements AutoCloseable {
                     }
                     cpuAtLastLine = cpu;
                     stepAtLastLine = r.step();
+                    m.putAll(trainer.lastStepPhases());
                     if (trainer.gradientSync() != null) {
                         m.putAll(trainer.gradientSync().stepMetrics());
                     }
