@@ -8,7 +8,8 @@
 #       operands; default :array, a float[]); default socket,socket:segment,stream.
 #       Env: CLUSTER_BENCH_ITERATIONS, CLUSTER_BENCH_WARMUP (every size), CLUSTER_BENCH_JAVA_OPTS,
 #       CLUSTER_BENCH_ROUNDS (default 3: TCP then every transport, that many times, against drift;
-#       medians over the rounds, and each round's ratio).
+#       medians over the rounds, and each round's ratio), CLUSTER_BENCH_VERBOSE=1 (each rank's answer
+#       on stderr: every iteration's seconds, CPU, JIT milliseconds in the timed iterations).
 #       (after: mvn -B -q -o package -DskipTests, or any build that ran test-compile and packaged the distribution)
 #
 # Every node is a real 'bin/cornerstone node' JVM of the built distribution, on 127.0.0.1.

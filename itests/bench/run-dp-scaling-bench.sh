@@ -5,12 +5,14 @@
 # = cluster tokens/s / (2 x single tokens/s) against the 85% target, and rank 0's time per step
 # waiting for the all-reduce after backward (comm_wait_ms in metrics.jsonl).
 #
-# The machine's own ceiling, measured in the same run: two independent one-process trainings
+# The machine's own ceiling, measured in every pair: two independent one-process trainings
 # at the same time (no cluster, no communication, each its own --out), whose tokens/s against
 # the lone process's say what any 2-process run can reach on these cores (shared caches, memory
 # bandwidth, hypervisor). Context only: the headline stays cluster / (2 x one process).
-# Against drift, REPEATS (default 2) pairs run interleaved: one process, cluster, one process,
-# cluster, ...; each pair's efficiency is printed, and the median. CEILING=0 skips the ceiling.
+# Against drift, REPEATS (default 2) pairs run interleaved: one process, cluster, two processes
+# at once, one process, cluster, ...; each pair's efficiency, ceiling and cluster / ceiling are
+# printed, and the medians. CEILING=0 skips the ceilings. Each pair also prints where rank 0's
+# step went (compute_ms, sync_ms, update_ms of metrics.jsonl) against the lone process's.
 # STRATEGY=zero1 runs the cluster job with ZeRO-1 (cluster.strategy; default ddp).
 #
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
@@ -182,14 +184,17 @@ PY
 }
 
 for i in $(seq "$repeats"); do
-  echo "pair $i: one process, then 2 nodes"
+  if [ "$ceiling" != 0 ]; then
+    echo "pair $i: one process, then 2 nodes, then two one-process trainings at once (the ceiling)"
+  else
+    echo "pair $i: one process, then 2 nodes"
+  fi
   run_single "$out/single-$i"
   run_cluster "$i"
+  if [ "$ceiling" != 0 ]; then
+    run_single "$out/both-$i-a" "$out/both-$i-b"
+  fi
 done
-if [ "$ceiling" != 0 ]; then
-  echo "ceiling: two independent one-process trainings at the same time"
-  run_single "$out/both-a" "$out/both-b"
-fi
 
 python3 - "$out" "$steps" "$repeats" "$ceiling" "$strategy" <<'PY'
 import json, math, os, statistics, sys
@@ -201,7 +206,7 @@ def med(run, k):
     v = [l[k] for l in later(run) if k in l]
     return statistics.median(v) if v else float("nan")
 print(f"(medians over steps {steps // 2 + 1}..{steps - 1} of each run)")
-eff, singles, clusters = [], [], []
+eff, singles, clusters, ceils, ofceil = [], [], [], [], []
 for i in range(1, repeats + 1):
     single, cluster = f"{out}/single-{i}", open(f"{out}/cluster-{i}.run").read().strip()
     s, c = med(single, "tokens_per_sec"), med(cluster, "tokens_per_sec")
@@ -212,15 +217,23 @@ for i in range(1, repeats + 1):
           f"grad read {med(cluster, 'grad_read_ms'):,.1f} ms, {med(cluster, 'buckets'):.0f} buckets "
           f"({med(cluster, 'buckets_started_in_backward'):.0f} during backward); CPU a step: one process {cs:,.0f} ms, "
           f"rank 0 {cc:,.0f} ms, CPU-time efficiency {cs / (2 * cc):.1%}")
+    print(f"        a step, one process / 2 (16 sequences, halved) against rank 0 (8): compute "
+          f"{med(single, 'compute_ms') / 2:,.0f} / {med(cluster, 'compute_ms'):,.0f} ms, update "
+          f"{med(single, 'update_ms') / 2:,.0f} / {med(cluster, 'update_ms'):,.0f} ms (each rank updates every "
+          f"parameter with ddp), sync - / {med(cluster, 'sync_ms'):,.0f} ms")
+    if ceiling:
+        a, b = med(f"{out}/both-{i}-a", "tokens_per_sec"), med(f"{out}/both-{i}-b", "tokens_per_sec")
+        ceils.append((a + b) / (2 * s)); ofceil.append(c / (a + b))
+        print(f"        ceiling: two one-process runs at once {a:,.0f} + {b:,.0f} = {a + b:,.0f} tokens/s = "
+              f"{(a + b) / (2 * s):.1%} of 2 x this pair's lone process (compute {med(f'{out}/both-{i}-a', 'compute_ms') / 2:,.0f}"
+              f" ms a halved step); cluster / ceiling {c / (a + b):.1%}")
 print(f"one process, 1 thread:      {statistics.median(singles):8,.0f} tokens/s (median; runs {', '.join(f'{s:,.0f}' for s in singles)})")
 print(f"2 nodes x 1 thread ({strategy}): {statistics.median(clusters):8,.0f} tokens/s (median; runs {', '.join(f'{c:,.0f}' for c in clusters)})")
 print(f"scaling efficiency:         {statistics.median(eff):8.1%}   (median of the pairs' {', '.join(f'{e:.1%}' for e in eff)}; "
       f"target >= 85%; wall clock: meaningless under load)")
 if ceiling:
-    a, b = med(f"{out}/both-a", "tokens_per_sec"), med(f"{out}/both-b", "tokens_per_sec")
-    lone = statistics.median(singles)
-    print(f"ceiling: two one-process runs at once {a:,.0f} + {b:,.0f} = {a + b:,.0f} tokens/s = {(a + b) / (2 * lone):.1%} "
-          f"of 2 x the lone process (median {lone:,.0f}): the most any 2-process run reaches on this machine; "
-          f"cluster / ceiling {statistics.median(clusters) / (a + b):.1%}")
+    print(f"ceiling (2 one-process runs at once / 2 x the lone process): {statistics.median(ceils):.1%} (median of "
+          f"{', '.join(f'{e:.1%}' for e in ceils)}): the most any 2-process run reached on this machine in these pairs; "
+          f"cluster / ceiling {statistics.median(ofceil):.1%} (median of {', '.join(f'{e:.1%}' for e in ofceil)})")
 PY
 echo "load average after: $(load)"

@@ -192,6 +192,9 @@ public final class ClusterBench {
             if (!a.path("ok").asBoolean()) {
                 throw new IllegalStateException(path + " failed: " + a);
             }
+            if (!System.getenv().getOrDefault("CLUSTER_BENCH_VERBOSE", "").isBlank()) { // each rank's answer
+                System.err.println(a);
+            }
             out.add(a);
         }
         return out;

@@ -90,13 +90,18 @@ final class Diagnostics {
             float[] token = new float[1];
             List<Double> seconds = new ArrayList<>();
             double cpuSum = 0;
-            for (int it = 0; it < warmup + iterations; it++) {
+            long jitSum = 0;
+            WarmUp warm = new WarmUp(warmup);
+            for (int it = 0; seconds.size() < iterations; it++) {
+                boolean timed = warm.over();
                 fill(op, data, rank, world, root, it);
                 if (seg != null) {
                     java.lang.foreign.MemorySegment.copy(data, 0, seg, Communicator.SEGMENT_FLOAT, 0, floats);
                 }
+                jitQuiet(); // this node's compiler (fill and verify just ran) is not still at work in the timed part
                 await(comm.allReduce(token, ReduceOp.SUM), options); // barrier: time the operation, not the fill
                 double cpuAtStart = processCpuSeconds();
+                long jitAtStart = jitMillis();
                 long s = System.nanoTime();
                 CompletableFuture<Void> f = seg != null ? switch (op) {
                     case "all-reduce" -> comm.allReduce(seg, ReduceOp.SUM);
@@ -112,9 +117,14 @@ final class Diagnostics {
                 await(f, options);
                 double took = (System.nanoTime() - s) / 1e9;
                 double cpu = processCpuSeconds() - cpuAtStart;
+                long jit = jitMillis() - jitAtStart;
                 // Nobody checks (a CPU-heavy loop) before every rank is done: on shared cores a
                 // rank that finished first would otherwise slow down the ones still reducing.
+                // The barrier also tells every rank whether any compiled during the iteration.
+                token[0] = jit > 0 ? 1 : 0;
                 await(comm.allReduce(token, ReduceOp.SUM), options);
+                warm.iterationDone(token[0] > 0);
+                token[0] = 0;
                 if (seg != null) {
                     java.lang.foreign.MemorySegment.copy(seg, Communicator.SEGMENT_FLOAT, 0, data, 0, floats);
                 }
@@ -123,13 +133,16 @@ final class Diagnostics {
                     throw new IllegalStateException(op + " of " + floats + " floats gave a wrong result on rank " + rank
                             + " (iteration " + it + "): " + wrong);
                 }
-                if (it >= warmup) {
+                if (timed) {
                     seconds.add(took);
                     cpuSum += cpu;
+                    jitSum += jit;
                 }
             }
+            out.put("warmupIterations", warm.iterations());
             double median = median(seconds);
             out.put("cpuSecondsPerIteration", processCpuSeconds() < 0 ? -1 : cpuSum / iterations);
+            out.put("jitMillisInTimedIterations", jitSum);
             double factor = switch (op) {
                 case "all-reduce" -> 2.0 * (world - 1) / world;
                 case "reduce-scatter", "all-gather" -> (world - 1.0) / world;
@@ -204,9 +217,13 @@ final class Diagnostics {
                 ByteBuffer sendBuf = ByteBuffer.allocateDirect(size);
                 ByteBuffer recvBuf = ByteBuffer.allocateDirect(size); // both zeroed: every page mapped before timing
                 float[] token = new float[1];
-                for (int it = 0; it < warmup + iterations; it++) {
+                WarmUp warm = new WarmUp(warmup);
+                while (seconds.size() < iterations) {
+                    boolean timed = warm.over();
+                    jitQuiet(); // as the collective check does: both are timed with the compiler idle
                     await(comm.allReduce(token, ReduceOp.SUM), options);
                     double cpuAtStart = processCpuSeconds();
+                    long jitAtStart = jitMillis();
                     long s = System.nanoTime();
                     CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> pump(toNext, sendBuf, bytes),
                             runnable -> Thread.ofPlatform().name("cornerstone-tcp-check").daemon().start(runnable));
@@ -225,11 +242,18 @@ final class Diagnostics {
                         got += r;
                     }
                     sent.get(options.timeout().toMillis(), TimeUnit.MILLISECONDS);
-                    if (it >= warmup) {
-                        seconds.add((System.nanoTime() - s) / 1e9);
-                        cpu += processCpuSeconds() - cpuAtStart;
+                    double took = (System.nanoTime() - s) / 1e9;
+                    double cpuTook = processCpuSeconds() - cpuAtStart;
+                    token[0] = jitMillis() > jitAtStart ? 1 : 0;
+                    await(comm.allReduce(token, ReduceOp.SUM), options);
+                    warm.iterationDone(token[0] > 0);
+                    token[0] = 0;
+                    if (timed) {
+                        seconds.add(took);
+                        cpu += cpuTook;
                     }
                 }
+                out.put("warmupIterations", warm.iterations());
             }
             double median = median(seconds);
             out.put("ok", true);
@@ -426,6 +450,82 @@ final class Diagnostics {
         }
         return null;
     }
+
+    /**
+     * The warm-up of a timed check: the {@code warmup} iterations asked for, then more while
+     * any rank's JIT finished a compilation during the last one (every rank learns it from the
+     * barrier after each iteration, so all of them run the same iterations), at most
+     * {@value #MAX_EXTRA} more: as JMH's warm-up, timing starts on code that is compiled, not
+     * on code being compiled on the same two cores.
+     */
+    static final class WarmUp {
+        static final int MAX_EXTRA = 40;
+        private final int asked;
+        private int done;
+        private boolean compiling;
+
+        /** {@code asked}: the warm-up iterations asked for; none asked, none run. */
+        WarmUp(int asked) {
+            this.asked = asked;
+            this.compiling = asked > 0;
+        }
+
+        /** Whether the next iteration is timed; once true it stays true. */
+        boolean over() {
+            return done >= asked && (!compiling || done >= asked + MAX_EXTRA);
+        }
+
+        /** An iteration ended; {@code anyCompiled}: some rank's JIT finished a compilation during it. */
+        void iterationDone(boolean anyCompiled) {
+            if (!over()) {
+                done++;
+                compiling = anyCompiled;
+            }
+        }
+
+        /** Warm-up iterations run. */
+        int iterations() {
+            return done;
+        }
+    }
+
+    /** Milliseconds the JIT compilers have spent so far (finished compilations); 0 when unknown. */
+    static long jitMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
+
+    /**
+     * Waits (at most {@value #JIT_QUIET_MAX_MILLIS} ms) until no compilation has finished for
+     * {@value #JIT_QUIET_MILLIS} ms, so that a timed iteration does not share the cores with
+     * the compiler working on the code that ran just before it (the fill and the check of
+     * the operand, long loops compiled on the stack): on 2 shared cores that would be charged
+     * to the transport. As JMH's warm-up, only quieter: what the compilers were given stays
+     * theirs to finish.
+     */
+    static void jitQuiet() {
+        long deadline = System.nanoTime() + JIT_QUIET_MAX_MILLIS * 1_000_000L;
+        long last = jitMillis();
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long now = jitMillis();
+            if (now != last) {
+                last = now;
+                quietSince = System.nanoTime();
+            } else if (System.nanoTime() - quietSince >= JIT_QUIET_MILLIS * 1_000_000L) {
+                return;
+            }
+        }
+    }
+
+    static final long JIT_QUIET_MILLIS = 100;
+    static final long JIT_QUIET_MAX_MILLIS = 3_000;
 
     /** CPU time of this process (all threads, JVM included), in seconds; -1 when unknown. */
     static double processCpuSeconds() {
