@@ -44,6 +44,9 @@ public final class HazelcastConfigs {
         c.setProperty("hazelcast.logging.type", "jdk");
         c.setProperty("hazelcast.shutdownhook.enabled", "false"); // the node's own hook stops Vert.x, then Hazelcast
         c.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
+        // Nothing reads Hazelcast's own metrics (no Management Center is attached), and collecting
+        // them every 5 s costs every member CPU (and JIT work) that a training rank would have.
+        c.getMetricsConfig().setEnabled(false);
         c.setProperty("hazelcast.wait.seconds.before.join", String.valueOf(s.joinWaitSeconds()));
         c.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(s.heartbeatTimeoutSeconds()));
         c.setProperty("hazelcast.heartbeat.interval.seconds",
