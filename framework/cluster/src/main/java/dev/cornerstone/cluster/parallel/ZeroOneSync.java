@@ -1,5 +1,7 @@
 package dev.cornerstone.cluster.parallel;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,7 +28,8 @@ import dev.cornerstone.core.train.OptimizerSharding;
  * updates only the state of what it owns, so the optimizer bundles (one fused kernel per
  * whole parameter, weight decay by the parameter's rank) work unchanged.
  *
- * <p>One flat buffer (reused) is laid out owner by owner: rank {@code r}'s parameters, in
+ * <p>One flat off-heap buffer of little-endian floats (reused; with the {@code SOCKET} transport
+ * the ring sends from it and receives into it with no staging copy) is laid out owner by owner: rank {@code r}'s parameters, in
  * model order, fill segment {@code r}, and every segment is padded to the largest rank's share
  * {@code S}, so segment {@code r} is exactly the ring's {@link Partition} segment {@code r} of
  * {@code N x S} elements. A step is then:
@@ -50,7 +53,8 @@ import dev.cornerstone.core.train.OptimizerSharding;
 public final class ZeroOneSync implements OptimizerSharding {
 
     private final Communicator comm;
-    private float[] flat = new float[0];
+    /** Little-endian floats, {@code share x world} of them; freed with the sync (by the collector). */
+    private MemorySegment flat = MemorySegment.NULL;
     /** Where each parameter lives in the flat buffer, keyed by name, in model order. */
     private final SequencedMap<String, Slot> layout = new LinkedHashMap<>();
     /** Elements per rank's segment, padding included. */
@@ -125,7 +129,8 @@ public final class ZeroOneSync implements OptimizerSharding {
             next[r] += sizes[i];
             layout.put(names.get(i), new Slot(r, offset, (int) sizes[i], params.get(names.get(i)).shape().dims()));
         }
-        flat = new float[share * world];
+        // shared: the ring's threads read and write it; automatic: no close call to forget
+        flat = Arena.ofAuto().allocate((long) share * world * Float.BYTES, 64);
     }
 
     @Override
@@ -158,9 +163,9 @@ public final class ZeroOneSync implements OptimizerSharding {
             Slot s = e.getValue();
             Tensor g = grads.get(e.getKey());
             if (g == null) {
-                Arrays.fill(flat, s.offset(), s.offset() + s.size(), 0f); // frozen: no gradient
+                slice(s).fill((byte) 0); // frozen: no gradient
             } else {
-                backend.read(g, 0, flat, s.offset(), s.size());
+                backend.read(g, 0, flat, bytes(s.offset()), s.size());
             }
         }
         for (String name : grads.keySet()) {
@@ -169,11 +174,11 @@ public final class ZeroOneSync implements OptimizerSharding {
                         + "sharded for");
             }
         }
-        await(comm.reduceScatter(flat, 0, flat.length, ReduceOp.AVG), "reduce-scatter of the gradients");
+        await(comm.reduceScatter(flat, ReduceOp.AVG), "reduce-scatter of the gradients");
         for (Map.Entry<String, Tensor> e : grads.entrySet()) {
             Slot s = layout.get(e.getKey());
             if (s.owner() == rank()) {
-                backend.write(e.getValue(), 0, flat, s.offset(), s.size());
+                backend.write(e.getValue(), 0, flat, bytes(s.offset()), s.size());
             }
         }
     }
@@ -219,14 +224,14 @@ public final class ZeroOneSync implements OptimizerSharding {
         for (Map.Entry<String, Slot> e : layout.entrySet()) {
             Slot s = e.getValue();
             if (s.owner() == rank()) {
-                backend.read(param(params, e.getKey()), 0, flat, s.offset(), s.size());
+                backend.read(param(params, e.getKey()), 0, flat, bytes(s.offset()), s.size());
             }
         }
-        await(comm.allGather(flat, 0, flat.length), "all-gather of the parameters");
+        await(comm.allGather(flat), "all-gather of the parameters");
         for (Map.Entry<String, Slot> e : layout.entrySet()) {
             Slot s = e.getValue();
             if (s.owner() != rank()) {
-                backend.write(param(params, e.getKey()), 0, flat, s.offset(), s.size());
+                backend.write(param(params, e.getKey()), 0, flat, bytes(s.offset()), s.size());
             }
         }
     }
@@ -247,14 +252,13 @@ public final class ZeroOneSync implements OptimizerSharding {
             for (Map.Entry<String, Slot> e : layout.entrySet()) {
                 Slot s = e.getValue();
                 if (s.owner() == rank()) {
-                    backend.read(local.get(e.getKey() + "." + slot), 0, flat, s.offset(), s.size());
+                    backend.read(local.get(e.getKey() + "." + slot), 0, flat, bytes(s.offset()), s.size());
                 }
             }
-            await(comm.allGather(flat, 0, flat.length), "all-gather of optimizer state " + slot);
+            await(comm.allGather(flat), "all-gather of optimizer state " + slot);
             Map<String, float[]> values = new LinkedHashMap<>();
             for (Map.Entry<String, Slot> e : layout.entrySet()) {
-                Slot s = e.getValue();
-                values.put(e.getKey(), Arrays.copyOfRange(flat, s.offset(), s.offset() + s.size()));
+                values.put(e.getKey(), slice(e.getValue()).toArray(Communicator.SEGMENT_FLOAT));
             }
             bySlot.put(slot, values);
         }
@@ -310,6 +314,14 @@ public final class ZeroOneSync implements OptimizerSharding {
                     + rank() + ", expected " + expected + " (" + found + " for each owned parameter): " + local.keySet());
         }
         return found;
+    }
+
+    private static long bytes(int elements) {
+        return (long) elements * Float.BYTES;
+    }
+
+    private MemorySegment slice(Slot s) {
+        return flat.asSlice(bytes(s.offset()), bytes(s.size()));
     }
 
     private static Tensor param(SequencedMap<String, Tensor> params, String name) {
