@@ -13,7 +13,10 @@
 # at once, one process, cluster, ...; each pair's efficiency, ceiling and cluster / ceiling are
 # printed, and the medians. CEILING=0 skips the ceilings. Each pair also prints where rank 0's
 # step went (compute_ms, sync_ms, update_ms of metrics.jsonl) against the lone process's.
-# STRATEGY=zero1 runs the cluster job with ZeRO-1 (cluster.strategy; default ddp).
+# STRATEGY=zero1 runs the cluster job with ZeRO-1 (cluster.strategy; default ddp). WARM_JOB=N
+# first runs a job of N steps on the same two nodes, untimed, so that the timed job finds the
+# training code compiled, as on nodes that have trained before (default 0: fresh nodes, whose JIT
+# competes with the ranks for the two cores; the lone process's JIT has the second core to itself).
 #
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
 #
@@ -58,11 +61,13 @@ YAML
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 repeats=${REPEATS:-2}
 strategy=${STRATEGY:-ddp}
+warm_job=${WARM_JOB:-0}
+[[ "$warm_job" =~ ^[0-9]+$ ]] || { echo "WARM_JOB must be a number of steps (0: none), not '$warm_job'" >&2; exit 1; }
 [[ "$strategy" =~ ^(ddp|zero1)$ ]] || { echo "STRATEGY must be ddp or zero1, not '$strategy'" >&2; exit 1; }
 ceiling=${CEILING:-1}
 [[ "$repeats" =~ ^[1-9][0-9]*$ ]] || { echo "REPEATS must be a positive integer, not '$repeats'" >&2; exit 1; }
 
-echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_bytes $bucket; $repeats interleaved pair(s)"
+echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_bytes $bucket; $repeats interleaved pair(s); warm-up job on the nodes: $warm_job steps"
 echo "load average before: $(load)"
 
 # --- one process (or several at once, for the ceiling) --------------------------------------
@@ -143,6 +148,13 @@ run_cluster() {
   wait_for "node 1 to join $seed" 120 joined "$base/node-0" 2
   api=$(python3 -c "import json,sys; from urllib.parse import urlparse; u=urlparse(json.load(open('$base/node-0/node.json'))['api']); print(f'{u.hostname}:{u.port}')")
   cpu0=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")")
+  if [ "$warm_job" != 0 ]; then # a job of its own first, so the nodes' JIT has compiled the training code
+    "$dist/bin/cornerstone" train "$spec" --cluster "$api" --id "dpwarm$i" --wait --set cluster.nodes=2 \
+      --set cluster.strategy="$strategy" --set cluster.bucket_bytes="$bucket" --set train.steps="$warm_job" \
+      --set train.eval_every="$warm_job" --set train.checkpoint_every="$warm_job" > "$base/warm.log" 2>&1 \
+      || { echo "warm-up job failed:" >&2; tail -20 "$base/warm.log" >&2; exit 1; }
+    cpu0=$(python3 -c "import sys; print(sum(map(float, sys.argv[1:])))" "$(cpu_of "${pids[0]}")" "$(cpu_of "${pids[1]}")")
+  fi
   threads_cpu "${pids[0]}" > "$base/threads-0.before"
   # sampled every 2 s while the job runs: a thread that ends with the job (the rank's trainer) is counted too
   threads_cpu "${pids[0]}" 2 > "$base/threads-0.during" &
