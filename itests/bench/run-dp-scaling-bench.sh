@@ -17,6 +17,8 @@
 # first runs a job of N steps on the same two nodes, untimed, so that the timed job finds the
 # training code compiled, as on nodes that have trained before (default 0: fresh nodes, whose JIT
 # competes with the ranks for the two cores; the lone process's JIT has the second core to itself).
+# PIN=1 pins node i (all its threads) to CPU i with taskset, and the ceiling's two processes
+# likewise; the lone process stays unpinned (default 0: the scheduler places every thread).
 #
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
 #
@@ -77,8 +79,10 @@ single() {
   python3 - "$dist/bin/cornerstone" "$spec" "$@" <<'PY'
 import resource, subprocess, sys, time, os
 exe, spec, outs = sys.argv[1], sys.argv[2], sys.argv[3:]
-procs = [subprocess.Popen([exe, "train", spec, "--out", o], stdout=open(o + ".log", "w"), stderr=subprocess.STDOUT)
-         for o in outs]
+pin = os.environ.get("PIN", "0") != "0" and len(outs) > 1  # the ceiling's processes: one CPU each
+procs = [subprocess.Popen((["taskset", "-c", str(i)] if pin else []) + [exe, "train", spec, "--out", o],
+                          stdout=open(o + ".log", "w"), stderr=subprocess.STDOUT)
+         for i, o in enumerate(outs)]
 cpu = []
 for p in procs:
     _, status, r = os.wait4(p.pid, 0)
@@ -98,8 +102,10 @@ run_single() { # OUT...
 start_node() { # DATA_DIR ARGS...
   local data=$1; shift
   mkdir -p "$data"
-  JAVA_OPTS="${NODE_JAVA_OPTS:--Xmx1g}" "$dist/bin/cornerstone" node --port 0 --data "$data" --cluster-name "$name" "$@" \
-    > "$data/console.txt" 2>&1 &
+  local pin=()
+  [ "${PIN:-0}" = 0 ] || pin=(taskset -c "${#pids[@]}") # node i on CPU i
+  JAVA_OPTS="${NODE_JAVA_OPTS:--Xmx1g}" "${pin[@]}" "$dist/bin/cornerstone" node --port 0 --data "$data" \
+    --cluster-name "$name" "$@" > "$data/console.txt" 2>&1 &
   pids+=($!)
 }
 cluster_json() { "$dist/bin/cornerstone" nodes --data "$1" --json 2>/dev/null || true; }
