@@ -121,10 +121,7 @@ final class Diagnostics {
                 // Nobody checks (a CPU-heavy loop) before every rank is done: on shared cores a
                 // rank that finished first would otherwise slow down the ones still reducing.
                 // The barrier also tells every rank whether any compiled during the iteration.
-                token[0] = jit > 0 ? 1 : 0;
-                await(comm.allReduce(token, ReduceOp.SUM), options);
-                warm.iterationDone(token[0] > 0);
-                token[0] = 0;
+                warm.iterationDone(barrierAnyCompiled(comm, token, jit > 0, options));
                 if (seg != null) {
                     java.lang.foreign.MemorySegment.copy(seg, Communicator.SEGMENT_FLOAT, 0, data, 0, floats);
                 }
@@ -244,10 +241,7 @@ final class Diagnostics {
                     sent.get(options.timeout().toMillis(), TimeUnit.MILLISECONDS);
                     double took = (System.nanoTime() - s) / 1e9;
                     double cpuTook = processCpuSeconds() - cpuAtStart;
-                    token[0] = jitMillis() > jitAtStart ? 1 : 0;
-                    await(comm.allReduce(token, ReduceOp.SUM), options);
-                    warm.iterationDone(token[0] > 0);
-                    token[0] = 0;
+                    warm.iterationDone(barrierAnyCompiled(comm, token, jitMillis() > jitAtStart, options));
                     if (timed) {
                         seconds.add(took);
                         cpu += cpuTook;
@@ -487,6 +481,20 @@ final class Diagnostics {
         int iterations() {
             return done;
         }
+    }
+
+    /**
+     * A barrier that also tells every rank whether any rank's JIT finished a compilation in the
+     * iteration just done ({@code compiledHere}: this one's): the same answer on every rank, so all
+     * of them warm up for the same number of iterations. {@code token} is left at 0 for the next barrier.
+     */
+    private static boolean barrierAnyCompiled(Communicator comm, float[] token, boolean compiledHere,
+                                              CollectiveOptions options) {
+        token[0] = compiledHere ? 1 : 0;
+        await(comm.allReduce(token, ReduceOp.SUM), options);
+        boolean any = token[0] > 0;
+        token[0] = 0;
+        return any;
     }
 
     /** Milliseconds the JIT compilers have spent so far (finished compilations); 0 when unknown. */

@@ -335,9 +335,11 @@ public final class Trainer implements AutoCloseable {
         return Math.round(nanos / 1e4) / 100.0;
     }
 
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
     private static long threadCpuNanos() {
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : -1;
+        return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
     }
 
     private SequencedMap<String, Tensor> trainableGrads(SequencedMap<String, Tensor> params) {
