@@ -205,6 +205,13 @@ class ClusterJobsIT {
         assertThat(j.path("generation").asInt()).isEqualTo(1);
         assertThat(j.path("world").size()).isEqualTo(3);
         assertThat(j.path("val_loss").isNumber()).isTrue();
+        // --wait printed every step once, in order, polling with ?since= (only the new points)
+        assertThat(r.out().lines().filter(x -> x.startsWith("step ")).map(x -> x.split(" ")[1]))
+                .as(r.out()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, STEPS)
+                        .mapToObj(i -> i + "/" + STEPS).toList());
+        assertThat(j.path("points").size()).isEqualTo(STEPS);
+        assertThat(nodes.get(0).get("/jobs/ddp3?since=" + (STEPS - 2)).path("points"))
+                .extracting(p -> p.path("step").asInt()).containsExactly(STEPS - 1, STEPS);
         Path run = Path.of(j.path("run").asText());
         assertThat(run).isEqualTo(nodes.get(1).dataDir.resolve("runs/ddp3").toAbsolutePath());
         double[] l = losses(run.resolve("metrics.jsonl"));

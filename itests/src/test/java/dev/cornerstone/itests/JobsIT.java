@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -83,9 +84,21 @@ class JobsIT {
         Distribution.Result r = jobs(submit("follow", 12, true));
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).startsWith("follow").contains("step 12/12", "Job follow completed");
+        // followed with ?since=: every step printed once, in order
+        List<String> printed = r.out().lines().filter(l -> l.startsWith("step ")).map(l -> l.split(" ")[1]).toList();
+        assertThat(printed).as(r.out()).containsExactly("1/12", "2/12", "3/12", "4/12", "5/12", "6/12", "7/12", "8/12",
+                "9/12", "10/12", "11/12", "12/12");
         JsonNode st = status("follow");
         assertThat(st.path("state").asText()).isEqualTo("completed");
         assertThat(st.path("points")).hasSize(12);
+        JsonNode tail = node.get("/jobs/follow?since=9");
+        assertThat(tail.path("points")).extracting(p -> p.path("step").asInt()).containsExactly(10, 11, 12);
+        assertThat(tail.path("state").asText()).isEqualTo("completed");
+        assertThat(node.get("/jobs/follow?since=12").path("points")).isEmpty();
+        var bad = node.request("GET", "/jobs/follow?since=-1", java.net.http.HttpRequest.BodyPublishers.noBody(),
+                node.token);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("'since'");
         assertThat(data.resolve("runs/follow/summary.json")).as("a node on its own data folder keeps its runs there")
                 .exists();
         Distribution.Result list = jobs("list");

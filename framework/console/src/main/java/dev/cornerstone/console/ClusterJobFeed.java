@@ -15,7 +15,7 @@ import io.vertx.core.Vertx;
  * Feeds the cluster's jobs into the page's event stream, as {@code job} events of the same
  * shape as the node's own jobs' (so the page charts them the same way): the cluster bundle
  * pushes nothing, so while a tab is open the console reads the cluster's job list every
- * {@link #PERIOD_MILLIS} and, for a job whose step moved, its new points; each becomes a
+ * {@link #PERIOD_MILLIS} and, for a job whose step moved, its new points (only those: {@code since}); each becomes a
  * {@code step} event with {@code "cluster": true}. A new generation (the ring re-formed) is a
  * {@code start} event, a job that ended an {@code end} event. No tab open: nothing is read.
  */
@@ -83,7 +83,7 @@ final class ClusterJobFeed {
             }
             if (step > before.step()) {
                 try {
-                    Object points = jobs.status(id).get("points");
+                    Object points = jobs.status(id, before.step()).get("points");
                     if (points instanceof List<?> l) {
                         for (Object o : l) {
                             if (o instanceof Map<?, ?> p && p.get("step") instanceof Number s

@@ -80,10 +80,16 @@ final class Jobs {
 
     /** A job of this node, else the cluster's job of that id (with points and generations); 404 when neither. */
     Map<String, Object> status(String id) {
+        return status(id, 0);
+    }
+
+    /** As {@link #status(String)}, with only the points after step {@code since} (0: all). */
+    Map<String, Object> status(String id, int since) {
         try {
-            return services.call("jobs", Map.of("command", "status", "id", id));
+            return services.call("jobs", Map.of("command", "status", "id", id, "since", since));
         } catch (ApiError e) {
-            Map<String, Object> c = e.status == 404 ? clusterCall("job-status", Map.of("id", id)) : null;
+            Map<String, Object> c = e.status == 404 ? clusterCall("job-status", Map.of("id", id, "since", since))
+                    : null;
             if (c == null) {
                 throw e;
             }

@@ -38,7 +38,8 @@ import com.sun.net.httpserver.HttpServer;
  * GET    /api/jobs                 the node's jobs, then the cluster's jobs (cluster: true; world, generation)
  * POST   /api/jobs                 body {"spec": {...}, "id": optional}: starts a job; 201 {id, run}; a spec
  *                                  with a cluster section is a cluster job (any node of the cluster takes it)
- * GET    /api/jobs/ID              one job (of this node, else of the cluster), with every logged point
+ * GET    /api/jobs/ID?since=STEP   one job (of this node, else of the cluster), with every logged point
+ *                                  (with since: only those after that step)
  * POST   /api/jobs/ID/stop?wait=S  stops it after the step in progress (every rank's), with a checkpoint
  * POST   /api/jobs/ID/backend      body {"backend": NAME}: moves it to that backend between two steps
  * GET    /api/cluster              cluster state, this node and the members (the cluster bundle's view)
@@ -255,8 +256,9 @@ public final class NodeApi implements AutoCloseable {
                     send(ex, 201, node.submitJob(body.get("spec"), body.get("id")));
                 }
             } else if (parts.length == 1 && method.equals("GET")) {
-                send(ex, 200, localOrCluster(Map.of("command", "status", "id", parts[0]),
-                        Map.of("command", "job-status", "id", parts[0])));
+                int since = since(query);
+                send(ex, 200, localOrCluster(Map.of("command", "status", "id", parts[0], "since", since),
+                        Map.of("command", "job-status", "id", parts[0], "since", since)));
             } else if (parts.length == 2 && parts[1].equals("stop") && method.equals("POST")) {
                 drain(ex);
                 send(ex, 200, localOrCluster(Map.of("command", "stop", "id", parts[0], "wait_ms", waitMillis(query)),
@@ -306,6 +308,23 @@ public final class NodeApi implements AutoCloseable {
             }
             return c;
         }
+    }
+
+    /** {@code ?since=STEP}: only the points after that step (a client following a job); 0 when absent. */
+    private static int since(Map<String, String> query) {
+        String v = query.get("since");
+        if (v == null) {
+            return 0;
+        }
+        try {
+            int s = Integer.parseInt(v);
+            if (s >= 0) {
+                return s;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new ApiException(400, "query parameter 'since' must be a step number, 0 or more, got '" + v + "'");
     }
 
     private static long waitMillis(Map<String, String> query) {

@@ -207,16 +207,18 @@ public final class ClusterJobs implements AutoCloseable {
      * The job's logged steps, in order: for each step up to the entry's {@code step}, the
      * point written by the generation that trained it last (the last generation resumed from
      * an earlier step); points of replaced generations and of steps not reported yet are left out.
+     * Only steps after {@code since} are read (0: all), so that a client following a long job
+     * asks for what is new instead of every point again on every poll.
      */
     @SuppressWarnings("unchecked")
-    List<Object> points(String id, Map<String, Object> st) {
+    List<Object> points(String id, Map<String, Object> st, int since) {
         int last = step(st);
         int logEvery = 1;
         if (st.get("spec") instanceof Map<?, ?> spec && spec.get("train") instanceof Map<?, ?> train
                 && train.get("log_every") instanceof Number n && n.intValue() > 0) {
             logEvery = n.intValue();
         }
-        int first = (int) Math.max(1, last - (long) MAX_POINTS * logEvery + 1);
+        int first = (int) Math.max(Math.max(1, (long) since + 1), last - (long) MAX_POINTS * logEvery + 1);
         List<Map<String, Object>> gens = new ArrayList<>();
         for (Object g : (List<Object>) st.getOrDefault("generations", List.of())) {
             gens.add((Map<String, Object>) g);
@@ -388,12 +390,17 @@ public final class ClusterJobs implements AutoCloseable {
 
     /** Null when there is no such cluster job. */
     Map<String, Object> status(String id) {
+        return status(id, 0);
+    }
+
+    /** Null when there is no such cluster job; {@code points} holds the steps after {@code since} only. */
+    Map<String, Object> status(String id, int since) {
         Map<String, Object> st = read(id);
         if (st == null) {
             return null;
         }
         Map<String, Object> m = brief(st);
-        m.put("points", points(id, st));
+        m.put("points", points(id, st, since));
         m.put("generations", st.getOrDefault("generations", List.of()));
         m.put("moves", List.of());
         if (st.get("summary") != null) {

@@ -96,7 +96,8 @@ final class ClusterService implements Function<Map<String, Object>, Map<String, 
                 if (j == null) {
                     yield null; // not in a cluster: the caller's own "no job" stands
                 }
-                Map<String, Object> st = j.status(Requests.string(request, "id"));
+                Map<String, Object> st = j.status(Requests.string(request, "id"),
+                        Requests.integer(request, "since", 0, 0, Integer.MAX_VALUE));
                 yield st == null ? Map.of() : st;
             }
             case "job-stop" -> {

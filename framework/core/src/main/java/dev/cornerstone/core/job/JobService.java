@@ -137,7 +137,7 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
                 case "backends" -> backendList();
                 case "submit" -> submit(request);
                 case "list" -> Map.of("jobs", nodeJobs.list());
-                case "status" -> nodeJobs.status(id(request));
+                case "status" -> nodeJobs.status(id(request), since(request));
                 case "stop" -> nodeJobs.stop(id(request), "stopped on request",
                         ((Number) request.getOrDefault("wait_ms", 0)).longValue());
                 case "move" -> nodeJobs.move(id(request), pick(backends, String.valueOf(request.get("backend")),
@@ -152,6 +152,16 @@ public final class JobService implements Function<Map<String, Object>, Map<Strin
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a job", e);
         }
+    }
+
+    /** The {@code since} step of a status request: only points after it are answered (0, the default: all). */
+    private static int since(Map<String, Object> request) {
+        Object v = request.getOrDefault("since", 0);
+        if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.doubleValue() >= 0
+                && n.doubleValue() <= Integer.MAX_VALUE) {
+            return n.intValue();
+        }
+        throw new IllegalArgumentException("'since' must be a step number, 0 or more, got " + v);
     }
 
     private static String id(Map<String, Object> request) {

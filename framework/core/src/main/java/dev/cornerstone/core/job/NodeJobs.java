@@ -211,6 +211,11 @@ final class NodeJobs {
 
     /** The brief plus every logged point, the backend moves and the summary when done. */
     Map<String, Object> status(String id) {
+        return status(id, 0);
+    }
+
+    /** As {@link #status(String)}, with the logged points after step {@code since} only. */
+    Map<String, Object> status(String id, int since) {
         Job j = job(id);
         Map<String, Object> m = brief(j);
         List<Map<String, Object>> moves = new ArrayList<>();
@@ -218,7 +223,12 @@ final class NodeJobs {
             moves.add(move(mv));
         }
         m.put("moves", moves);
-        m.put("points", List.copyOf(j.points));
+        List<Map<String, Object>> points = List.copyOf(j.points);
+        int from = points.size();
+        while (from > 0 && ((Number) points.get(from - 1).get("step")).intValue() > since) {
+            from--;
+        }
+        m.put("points", since <= 0 ? points : points.subList(from, points.size()));
         if (j.summary != null) {
             m.put("summary", j.summary);
         }
