@@ -80,7 +80,19 @@ public final class ClusterJobs implements AutoCloseable {
     private final long ringFailureGraceMillis;
     private final ScheduledExecutorService ticker;
     private final UUID membershipListener;
+    private final UUID entryListener;
+    /** A tick is queued and has not started: more reasons to tick need not queue another. */
+    private final java.util.concurrent.atomic.AtomicBoolean tickQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
+
+    /**
+     * How often a node reads every job entry without being told to. A node ticks at once when a
+     * job entry is added or changed (an entry listener: a submit, a step report, a stop, a new
+     * generation) and when a member joins or leaves, so this is a safety net only: every tick
+     * reads the whole map, whose partitions are on every member, and a tick every 300 ms (before)
+     * woke the partition and I/O threads of every node three times a second while ranks trained.
+     */
+    static final long SAFETY_TICK_MILLIS = 2_000;
 
     /**
      * @param jobService    the container's job service ({@code cornerstone.service=jobs}), or null while there is none
@@ -113,7 +125,28 @@ public final class ClusterJobs implements AutoCloseable {
                 tickSoon();
             }
         });
-        ticker.scheduleWithFixedDelay(this::tick, 200, 300, TimeUnit.MILLISECONDS);
+        this.entryListener = jobs.addEntryListener(new JobEntryListener(), false);
+        ticker.scheduleWithFixedDelay(this::tick, 200, SAFETY_TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Any change of a job entry (no value carried: the tick reads the map) makes this node tick. */
+    private final class JobEntryListener implements com.hazelcast.map.listener.EntryAddedListener<String, String>,
+            com.hazelcast.map.listener.EntryUpdatedListener<String, String>,
+            com.hazelcast.map.listener.EntryRemovedListener<String, String> {
+        @Override
+        public void entryAdded(com.hazelcast.core.EntryEvent<String, String> e) {
+            tickSoon();
+        }
+
+        @Override
+        public void entryUpdated(com.hazelcast.core.EntryEvent<String, String> e) {
+            tickSoon();
+        }
+
+        @Override
+        public void entryRemoved(com.hazelcast.core.EntryEvent<String, String> e) {
+            tickSoon();
+        }
     }
 
     String nodeId() {
@@ -125,8 +158,15 @@ public final class ClusterJobs implements AutoCloseable {
     }
 
     private void tickSoon() {
-        if (!closed) {
-            ticker.execute(this::tick);
+        if (!closed && tickQueued.compareAndSet(false, true)) {
+            try {
+                ticker.execute(() -> {
+                    tickQueued.set(false);
+                    tick();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                tickQueued.set(false); // closing
+            }
         }
     }
 
@@ -531,8 +571,12 @@ public final class ClusterJobs implements AutoCloseable {
             return;
         }
         if (lost.isEmpty() && ringFailed && !state.equals("recovering")) {
-            long first = ringFailureSeen.computeIfAbsent(id + "#" + g, k -> System.currentTimeMillis());
-            if (System.currentTimeMillis() - first < ringFailureGraceMillis) {
+            long now = System.currentTimeMillis();
+            Long seen = ringFailureSeen.putIfAbsent(id + "#" + g, now);
+            if (now - (seen == null ? now : seen) < ringFailureGraceMillis) {
+                if (seen == null) { // look again when the grace is over (a member's removal ticks sooner)
+                    ticker.schedule(this::tickSoon, ringFailureGraceMillis + 10, TimeUnit.MILLISECONDS);
+                }
                 return; // a node that died is still a member for a while: wait for its removal
             }
         }
@@ -687,6 +731,11 @@ public final class ClusterJobs implements AutoCloseable {
     public void close() {
         closed = true;
         ticker.shutdownNow();
+        try {
+            jobs.removeEntryListener(entryListener);
+        } catch (RuntimeException e) {
+            // Hazelcast already stopped
+        }
         try {
             node.hazelcast().getCluster().removeMembershipListener(membershipListener);
         } catch (RuntimeException e) {
