@@ -22,8 +22,12 @@
 #
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
 #
-# STEPS defaults to 16 (tokens/s and CPU time: medians over the second half of the steps, the
-# JIT warmed up, the last one left out for its evaluation and checkpoint);
+# STEPS defaults to 32 (tokens/s and CPU time: medians over the second half of the steps, the
+# last one left out for its evaluation and checkpoint). Steady state: a fresh node's JIT still
+# compiles for a minute after the job starts (C1 and C2 took 7 to 10 s of CPU in a 16-step job,
+# and 3.5 to 4.6 % of a core in steps 17 to 30), and on these 2 cores that CPU comes out of the
+# ranks', while the lone process compiles on the second core, which it has to itself. With 16
+# steps (the old default) the second half was still inside that;
 # BUCKET_BYTES (cluster.bucket_bytes) to 4194304. Config B: n_layer 6, n_head 6, n_embd 384,
 # block_size 256, batch 16 (8 a rank), AdamW lr 1e-3, constant lr, no clipping, no dropout,
 # character-level Moby Dick. One thread everywhere: the cpu backend's thread count is its
@@ -33,7 +37,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-steps=${1:-16}
+steps=${1:-32}
 bucket=${2:-4194304}
 built=$(ls -d "$root"/distribution/target/cornerstone-*/ 2>/dev/null | head -1)
 [ -n "$built" ] && [ -x "$built/bin/cornerstone" ] || { echo "no distribution under $root/distribution/target: build it first" >&2; exit 1; }
@@ -236,9 +240,9 @@ for i in range(1, repeats + 1):
           f"({med(cluster, 'buckets_started_in_backward'):.0f} during backward); CPU a step: one process {cs:,.0f} ms, "
           f"rank 0 {cc:,.0f} ms, CPU-time efficiency {cs / (2 * cc):.1%}")
     print(f"        a step, one process / 2 (16 sequences, halved) against rank 0 (8): compute "
-          f"{med(single, 'compute_ms') / 2:,.0f} / {med(cluster, 'compute_ms'):,.0f} ms, update "
-          f"{med(single, 'update_ms') / 2:,.0f} / {med(cluster, 'update_ms'):,.0f} ms (each rank updates every "
-          f"parameter with ddp), sync - / {med(cluster, 'sync_ms'):,.0f} ms")
+          f"{med(single, 'compute_ms') / 2:,.0f} / {med(cluster, 'compute_ms'):,.0f} ms, sync - / "
+          f"{med(cluster, 'sync_ms'):,.0f} ms; update (not halved: with ddp each rank updates every parameter, "
+          f"as the lone process does) {med(single, 'update_ms'):,.0f} / {med(cluster, 'update_ms'):,.0f} ms")
     if ceiling:
         a, b = med(f"{out}/both-{i}-a", "tokens_per_sec"), med(f"{out}/both-{i}-b", "tokens_per_sec")
         ceils.append((a + b) / (2 * s)); ofceil.append(c / (a + b))
