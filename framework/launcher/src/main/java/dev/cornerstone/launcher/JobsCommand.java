@@ -119,7 +119,7 @@ final class JobsCommand implements Runnable {
             }
             boolean regenerated = gens.size() > Math.max(generations, 1);
             generations = Math.max(generations, gens.size());
-            if (!regenerated) { // else this answer's points may be of the replaced generation: ask again
+            if (!regenerated) { // else this answer lacks the steps resumed after lastStep: ask again at once
                 for (JsonNode p : st.path("points")) {
                     int step = p.path("step").asInt();
                     if (step <= lastStep) {

@@ -224,11 +224,11 @@ final class NodeJobs {
         }
         m.put("moves", moves);
         List<Map<String, Object>> points = List.copyOf(j.points);
-        int from = points.size();
-        while (from > 0 && ((Number) points.get(from - 1).get("step")).intValue() > since) {
+        int from = points.size(); // steps only grow: walk back from the newest while they are after since
+        while (since > 0 && from > 0 && ((Number) points.get(from - 1).get("step")).intValue() > since) {
             from--;
         }
-        m.put("points", since <= 0 ? points : points.subList(from, points.size()));
+        m.put("points", since > 0 ? points.subList(from, points.size()) : points);
         if (j.summary != null) {
             m.put("summary", j.summary);
         }
