@@ -4,8 +4,8 @@
 # cluster training). Prints bus bandwidth (2(n-1)/n x size / time), TCP bandwidth and the ratio.
 #
 #   itests/bench/run-cluster-bench.sh [SIZES_MB] [WORLDS] [HEAP] [CHUNK_BYTES] [TRANSPORTS]
-#       TRANSPORTS: comma-separated socket, stream, eventbus, each optionally :segment (off-heap
-#       operands; default :array, a float[]); default socket,socket:segment,stream.
+#       TRANSPORTS: comma-separated socket, shm, stream, eventbus, each optionally :segment (off-heap
+#       operands; default :array, a float[]); default socket,socket:segment,shm:segment,stream.
 #       Env: CLUSTER_BENCH_ITERATIONS, CLUSTER_BENCH_WARMUP (every size), CLUSTER_BENCH_JAVA_OPTS,
 #       CLUSTER_BENCH_ROUNDS (default 3: TCP then every transport, that many times, against drift;
 #       medians over the rounds, and each round's ratio), CLUSTER_BENCH_VERBOSE=1 (each rank's answer

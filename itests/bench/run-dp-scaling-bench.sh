@@ -19,6 +19,8 @@
 # competes with the ranks for the two cores; the lone process's JIT has the second core to itself).
 # PIN=1 pins node i (all its threads) to CPU i with taskset, and the ceiling's two processes
 # likewise; the lone process stays unpinned (default 0: the scheduler places every thread).
+# TRANSPORT=shm makes the nodes' collectives go through shared memory
+# (cluster.collective.transport; default socket, the nodes' own default).
 #
 #   itests/bench/run-dp-scaling-bench.sh [STEPS] [BUCKET_BYTES]   (after: mvn -B -q -o package -DskipTests)
 #
@@ -56,6 +58,9 @@ rm -rf "$dist"
 cp -a "$built" "$dist"
 echo "threads=1" > "$dist/deploy/dev.cornerstone.backend.cpu.cfg"
 printf '\nconsole.port=0\n' >> "$dist/conf/cornerstone.properties"
+transport=${TRANSPORT:-socket}
+[[ "$transport" =~ ^(socket|shm|stream|eventbus)$ ]] || { echo "TRANSPORT must be socket, shm, stream or eventbus, not '$transport'" >&2; exit 1; }
+printf 'cluster.collective.transport=%s\n' "$transport" >> "$dist/conf/cornerstone.properties"
 spec="$out/config-b.yaml"
 cat > "$spec" <<YAML
 model: {name: gpt, n_layer: 6, n_head: 6, n_embd: 384, block_size: 256, dropout: 0.0}
@@ -73,7 +78,7 @@ warm_job=${WARM_JOB:-0}
 ceiling=${CEILING:-1}
 [[ "$repeats" =~ ^[1-9][0-9]*$ ]] || { echo "REPEATS must be a positive integer, not '$repeats'" >&2; exit 1; }
 
-echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_bytes $bucket; $repeats interleaved pair(s); warm-up job on the nodes: $warm_job steps"
+echo "GPT config B, $steps steps, global batch 16, 1 thread a process; bucket_bytes $bucket; transport $transport; $repeats interleaved pair(s); warm-up job on the nodes: $warm_job steps"
 echo "load average before: $(load)"
 
 # --- one process (or several at once, for the ceiling) --------------------------------------

@@ -36,7 +36,7 @@ public final class ClusterBench {
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
             System.err.println("usage: ClusterBench DIST [SIZES_MB=1,16,64] [WORLDS=2,3,4] [HEAP=1g] [CHUNK_BYTES] "
-                    + "[TRANSPORTS=socket,socket:segment,stream]");
+                    + "[TRANSPORTS=socket,socket:segment,shm:segment,stream]");
             System.exit(2);
         }
         System.setProperty("cornerstone.dist", Path.of(args[0]).toAbsolutePath().toString());
@@ -46,7 +46,7 @@ public final class ClusterBench {
         Integer chunk = args.length > 4 && !args[4].isBlank() ? Integer.valueOf(args[4]) : null;
         // A transport may name its operand: socket:segment times off-heap operands (socket:array, or
         // plain socket, a float[]).
-        List<String> transports = List.of((args.length > 5 ? args[5] : "socket,socket:segment,stream").split(","));
+        List<String> transports = List.of((args.length > 5 ? args[5] : "socket,socket:segment,shm:segment,stream").split(","));
         int maxWorld = worlds.stream().mapToInt(Integer::intValue).max().orElseThrow();
 
         Path tmp = Files.createTempDirectory("cluster-bench");

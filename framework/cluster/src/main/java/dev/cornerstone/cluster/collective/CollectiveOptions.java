@@ -37,12 +37,36 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
          * are read into and written from direct buffers, and a piece received is sent on from
          * the buffer it arrived in (see the module README).
          */
-        SOCKET
+        SOCKET,
+        /**
+         * As {@link #SOCKET}, for ranks on one host: each frame's floats go through a file of
+         * slots in shared memory ({@code /dev/shm}) that both neighbours map, and only its
+         * header, and a byte back per slot freed, through the socket. A byte is copied by the
+         * processes themselves, not twice by the kernel. Forming the ring fails, naming the
+         * file, when the predecessor cannot map its successor's file (not on the same host).
+         */
+        SHARED_MEMORY;
+
+        /** Whether chunks go over a {@code SocketLink} (blocking socket, sender and receiver threads). */
+        public boolean usesLink() {
+            return this == SOCKET || this == SHARED_MEMORY;
+        }
     }
 
     /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, over blocking sockets. */
     public static final CollectiveOptions DEFAULTS = new CollectiveOptions(Duration.ofSeconds(60),
             Duration.ofSeconds(60), 1 << 20, 0, Transport.SOCKET);
+
+    /**
+     * The chunk size a transport is configured with when none is given: 4 MiB for
+     * {@link Transport#SHARED_MEMORY}, 1 MiB otherwise. A frame costs a hand-off from the
+     * receiver thread to the rank's event loop and on to the sender thread; once the floats no
+     * longer pass through the kernel, those hand-offs are what a 64 MB all-reduce waits for at
+     * 1 MiB (see the module README, Benchmark).
+     */
+    public static int defaultChunkBytes(Transport t) {
+        return t == Transport.SHARED_MEMORY ? 4 << 20 : 1 << 20;
+    }
 
     /** With the default transport, {@link Transport#SOCKET}. */
     public CollectiveOptions(Duration timeout, Duration connectTimeout, int chunkBytes, long generation) {
@@ -51,7 +75,7 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
 
     public CollectiveOptions {
         if (transport == null) {
-            throw new IllegalArgumentException("collective transport is required (EVENT_BUS, STREAM or SOCKET)");
+            throw new IllegalArgumentException("collective transport is required (EVENT_BUS, STREAM, SOCKET or SHARED_MEMORY)");
         }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("collective timeout must be positive, got " + timeout);

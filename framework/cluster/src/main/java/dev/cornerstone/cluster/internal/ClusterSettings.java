@@ -61,20 +61,21 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
         int merge = integer(property, "cluster.merge.delay.seconds", 120, 1, 3600);
         int timeout = integer(property, "cluster.collective.timeout.seconds", 60, 1, 86_400);
         int connect = integer(property, "cluster.collective.connect.timeout.seconds", 60, 1, 86_400);
-        int chunk = integer(property, "cluster.collective.chunk.bytes", CollectiveOptions.DEFAULTS.chunkBytes(), 4,
-                256 << 20);
-        if (chunk % 4 != 0) {
-            throw new IllegalArgumentException(SOURCE + ": cluster.collective.chunk.bytes=" + chunk
-                    + " must be a multiple of 4 (whole floats)");
-        }
         String transport = or(trimmed(property.apply("cluster.collective.transport")), "socket");
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
             case "socket" -> CollectiveOptions.Transport.SOCKET;
+            case "shm" -> CollectiveOptions.Transport.SHARED_MEMORY;
             default -> throw new IllegalArgumentException(SOURCE + ": cluster.collective.transport=" + transport
-                    + " must be socket, stream or eventbus");
+                    + " must be socket, shm, stream or eventbus");
         };
+        int chunk = integer(property, "cluster.collective.chunk.bytes", CollectiveOptions.defaultChunkBytes(t), 4,
+                256 << 20);
+        if (chunk % 4 != 0) {
+            throw new IllegalArgumentException(SOURCE + ": cluster.collective.chunk.bytes=" + chunk
+                    + " must be a multiple of 4 (whole floats)");
+        }
         CollectiveOptions collective = new CollectiveOptions(Duration.ofSeconds(timeout), Duration.ofSeconds(connect),
                 chunk, 0, t);
         return new ClusterSettings(enabled, name, members, join != null, interfaces, port, portCount, eventBusPort,

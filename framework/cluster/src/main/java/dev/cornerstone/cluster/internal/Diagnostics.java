@@ -304,22 +304,26 @@ final class Diagnostics {
     private CollectiveOptions options(Map<String, Object> req) {
         CollectiveOptions d = runtime.collectiveDefaults();
         int timeout = Requests.integer(req, "timeoutSeconds", (int) d.timeout().toSeconds(), 1, 86_400);
-        int chunk = Requests.integer(req, "chunkBytes", d.chunkBytes(), 4, 256 << 20);
-        if (chunk % 4 != 0) {
-            throw new IllegalArgumentException("chunkBytes " + chunk + " is not a multiple of 4");
+        int given = Requests.integer(req, "chunkBytes", -1, 4, 256 << 20);
+        if (given > 0 && given % 4 != 0) {
+            throw new IllegalArgumentException("chunkBytes " + given + " is not a multiple of 4");
         }
         String transport = Requests.string(req, "transport", switch (d.transport()) {
             case STREAM -> "stream";
             case SOCKET -> "socket";
+            case SHARED_MEMORY -> "shm";
             case EVENT_BUS -> "eventbus";
         });
         CollectiveOptions.Transport t = switch (transport) {
             case "stream" -> CollectiveOptions.Transport.STREAM;
             case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
             case "socket" -> CollectiveOptions.Transport.SOCKET;
+            case "shm" -> CollectiveOptions.Transport.SHARED_MEMORY;
             default -> throw new IllegalArgumentException("transport '" + transport
-                    + "' is not socket, stream or eventbus");
+                    + "' is not socket, shm, stream or eventbus");
         };
+        // No chunk size asked for: the node's own for its transport, the transport's default for another.
+        int chunk = given > 0 ? given : t == d.transport() ? d.chunkBytes() : CollectiveOptions.defaultChunkBytes(t);
         return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk).withTransport(t);
     }
 

@@ -8,6 +8,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.cornerstone.cluster.collective.CollectiveOptions;
+
 class ClusterSettingsTest {
 
     static ClusterSettings of(String... kv) {
@@ -50,5 +52,18 @@ class ClusterSettingsTest {
         assertThatThrownBy(() -> of("cluster.enabled", "yes")).hasMessageContaining("must be true or false");
         assertThatThrownBy(() -> of("cluster.collective.chunk.bytes", "1001"))
                 .hasMessageContaining("multiple of 4");
+    }
+
+    @Test
+    void theSharedMemoryTransportDefaultsToLargerChunks() {
+        assertThat(of().collective().transport()).isEqualTo(CollectiveOptions.Transport.SOCKET);
+        assertThat(of().collective().chunkBytes()).isEqualTo(1 << 20);
+        ClusterSettings shm = of("cluster.collective.transport", "shm");
+        assertThat(shm.collective().transport()).isEqualTo(CollectiveOptions.Transport.SHARED_MEMORY);
+        assertThat(shm.collective().chunkBytes()).isEqualTo(4 << 20);
+        assertThat(of("cluster.collective.transport", "shm", "cluster.collective.chunk.bytes", "65536").collective()
+                .chunkBytes()).isEqualTo(65536);
+        assertThatThrownBy(() -> of("cluster.collective.transport", "pipe"))
+                .hasMessageContaining("cluster.collective.transport=pipe must be socket, shm, stream or eventbus");
     }
 }

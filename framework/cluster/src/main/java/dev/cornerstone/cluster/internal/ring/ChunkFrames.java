@@ -39,6 +39,8 @@ final class ChunkFrames {
     /** Offset of a header's step, and of its sender, in a frame. */
     static final int STEP_AT = 2 + 8 + 8 + 1 + 4;
     static final int SENDER_AT = STEP_AT + 4 + 4;
+    /** Offset of a header's float count. */
+    static final int COUNT_AT = SENDER_AT + 4;
 
     /**
      * Writes a header into {@code b} at 0 (absolute: the buffer's position and limit stay),
@@ -48,7 +50,7 @@ final class ChunkFrames {
                             int sender, int count) {
         b.put(0, ChunkCodec.MAGIC).put(1, ChunkCodec.VERSION).putLong(2, generation).putLong(10, op)
                 .put(18, kind).putInt(19, opLength).putInt(STEP_AT, step).putInt(STEP_AT + 4, piece)
-                .putInt(SENDER_AT, sender).putInt(SENDER_AT + 4, count);
+                .putInt(SENDER_AT, sender).putInt(COUNT_AT, count);
     }
 
     /** Turns a frame received into the same piece sent on: the next step, from {@code sender}. */

@@ -30,6 +30,16 @@ final class LeFloats {
      */
     static void add(MemorySegment dst, long dstOffset, MemorySegment seg, long srcOffset, int n, float scale,
                     boolean keep, boolean back) {
+        add(dst, dstOffset, seg, srcOffset, n, scale, keep, back ? seg : null, srcOffset);
+    }
+
+    /**
+     * As {@link #add(MemorySegment, long, MemorySegment, long, int, float, boolean, boolean)}, with
+     * the result written to {@code out} at byte {@code outOffset} (the frame that goes on) instead
+     * of over the source; null: nowhere but, with {@code keep}, {@code dst}.
+     */
+    static void add(MemorySegment dst, long dstOffset, MemorySegment seg, long srcOffset, int n, float scale,
+                    boolean keep, MemorySegment out, long outOffset) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             long s = srcOffset + (long) i * Float.BYTES;
@@ -41,8 +51,8 @@ final class LeFloats {
             if (keep) {
                 v.intoMemorySegment(dst, d, LE);
             }
-            if (back) {
-                v.intoMemorySegment(seg, s, LE);
+            if (out != null) {
+                v.intoMemorySegment(out, outOffset + (long) i * Float.BYTES, LE);
             }
         }
         for (; i < n; i++) {
@@ -55,8 +65,8 @@ final class LeFloats {
             if (keep) {
                 dst.set(Chunk.LE_FLOAT, d, v);
             }
-            if (back) {
-                seg.set(Chunk.LE_FLOAT, s, v);
+            if (out != null) {
+                out.set(Chunk.LE_FLOAT, outOffset + (long) i * Float.BYTES, v);
             }
         }
     }
@@ -70,6 +80,12 @@ final class LeFloats {
      */
     static void add(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
                     boolean back) {
+        add(dst, at, seg, srcOffset, n, scale, keep, back ? seg : null, srcOffset);
+    }
+
+    /** As {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)}, the result going to {@code out} (may be null). */
+    static void add(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
+                    MemorySegment out, long outOffset) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             long s = srcOffset + (long) i * Float.BYTES;
@@ -80,12 +96,23 @@ final class LeFloats {
             if (keep) {
                 v.intoArray(dst, at + i);
             }
-            if (back) {
-                v.intoMemorySegment(seg, s, LE);
+            if (out != null) {
+                v.intoMemorySegment(out, outOffset + (long) i * Float.BYTES, LE);
             }
         }
         // the tail, shorter than a vector
-        addReference(dst, at + i, seg, srcOffset + (long) i * Float.BYTES, n - i, scale, keep, back);
+        for (; i < n; i++) {
+            float v = dst[at + i] + seg.get(Chunk.LE_FLOAT, srcOffset + (long) i * Float.BYTES);
+            if (scale != 1f) {
+                v *= scale;
+            }
+            if (keep) {
+                dst[at + i] = v;
+            }
+            if (out != null) {
+                out.set(Chunk.LE_FLOAT, outOffset + (long) i * Float.BYTES, v);
+            }
+        }
     }
 
     /** The plain reference of {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)}, element by element. */

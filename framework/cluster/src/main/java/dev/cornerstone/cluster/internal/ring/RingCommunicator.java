@@ -154,7 +154,7 @@ public final class RingCommunicator implements Communicator {
         // The stream server is up before the consumer registers: the hello answer names it.
         Future<Void> server = world == 1 ? Future.succeededFuture()
                 : options.transport() == Transport.STREAM ? startServer()
-                : options.transport() == Transport.SOCKET ? startSocketServer()
+                : options.transport().usesLink() ? startSocketServer()
                 : Future.succeededFuture();
         server.onComplete(ar -> {
             if (ar.failed()) {
@@ -224,6 +224,9 @@ public final class RingCommunicator implements Communicator {
             h.put("dataHost", host).put("dataPort", dataServer.actualPort()).put("token", token);
         } else if (linkPort > 0) {
             h.put("dataHost", host).put("dataPort", linkPort).put("token", token);
+            if (link.sharedFile() != null) {
+                h.put("dataShm", link.sharedFile());
+            }
         }
         return h;
     }
@@ -287,7 +290,8 @@ public final class RingCommunicator implements Communicator {
 
     /** Opens the server this rank's predecessor connects to (SOCKET); the link's events come back on this context. */
     private Future<Void> startSocketServer() {
-        link = new SocketLink("cornerstone-ring-" + job + "-" + rank, options.chunkBytes(), new LinkEvents());
+        link = new SocketLink("cornerstone-ring-" + job + "-" + rank, options.chunkBytes(),
+                options.transport() == Transport.SHARED_MEMORY, new LinkEvents());
         try {
             linkPort = link.listen(host, token, (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()));
             return Future.succeededFuture();
@@ -297,13 +301,14 @@ public final class RingCommunicator implements Communicator {
     }
 
     /** The successor's data server and token, from its hello answer. */
-    private record DataPeer(String host, int port, long token) {
+    private record DataPeer(String host, int port, long token, String sharedFile) {
         /** Null when the answer offers no data server. */
         static DataPeer of(JsonObject reply) {
             String host = reply.getString("dataHost");
             Integer port = reply.getInteger("dataPort");
             Long token = reply.getLong("token");
-            return host == null || port == null || token == null ? null : new DataPeer(host, port, token);
+            return host == null || port == null || token == null ? null
+                    : new DataPeer(host, port, token, reply.getString("dataShm"));
         }
     }
 
@@ -317,9 +322,14 @@ public final class RingCommunicator implements Communicator {
         String dataHost = peer.host();
         int dataPort = peer.port();
         long peerToken = peer.token();
+        String sharedFile = peer.sharedFile();
+        if (options.transport() == Transport.SHARED_MEMORY && sharedFile == null) {
+            return Future.failedFuture(new CollectiveException(who() + ": rank " + next()
+                    + " offered no shared-memory file", next()));
+        }
         int timeout = (int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis());
         return vertx.<Void>executeBlocking(() -> {
-            link.connect(dataHost, dataPort, peerToken, timeout);
+            link.connect(dataHost, dataPort, peerToken, timeout, sharedFile);
             return null;
         }, false).recover(e -> Future.failedFuture(new CollectiveException(who()
                 + ": cannot connect the stream to rank " + next() + " at " + dataHost + ":" + dataPort + ": "
@@ -771,19 +781,19 @@ public final class RingCommunicator implements Communicator {
 
     @Override
     public CompletableFuture<Void> allReduce(java.lang.foreign.MemorySegment data, ReduceOp op) {
-        return options.transport() != Transport.SOCKET ? Communicator.super.allReduce(data, op)
+        return !options.transport().usesLink() ? Communicator.super.allReduce(data, op)
                 : submit(OpKind.ALL_REDUCE, Objects.requireNonNull(op, "op"), -1, data);
     }
 
     @Override
     public CompletableFuture<Void> reduceScatter(java.lang.foreign.MemorySegment data, ReduceOp op) {
-        return options.transport() != Transport.SOCKET ? Communicator.super.reduceScatter(data, op)
+        return !options.transport().usesLink() ? Communicator.super.reduceScatter(data, op)
                 : submit(OpKind.REDUCE_SCATTER, Objects.requireNonNull(op, "op"), -1, data);
     }
 
     @Override
     public CompletableFuture<Void> allGather(java.lang.foreign.MemorySegment data) {
-        return options.transport() != Transport.SOCKET ? Communicator.super.allGather(data)
+        return !options.transport().usesLink() ? Communicator.super.allGather(data)
                 : submit(OpKind.ALL_GATHER, ReduceOp.SUM, -1, data);
     }
 
@@ -792,7 +802,7 @@ public final class RingCommunicator implements Communicator {
         if (root < 0 || root >= world) {
             throw new IllegalArgumentException("broadcast root " + root + " is not a rank of a world of " + world);
         }
-        return options.transport() != Transport.SOCKET ? Communicator.super.broadcast(data, root)
+        return !options.transport().usesLink() ? Communicator.super.broadcast(data, root)
                 : submit(OpKind.BROADCAST, ReduceOp.SUM, root, data);
     }
 
@@ -904,7 +914,7 @@ public final class RingCommunicator implements Communicator {
     private void send(RingOp op, int step, int segment, int piece) {
         int from = op.pieceStart(segment, piece);
         int count = op.pieceLength(segment, piece);
-        if (options.transport() == Transport.SOCKET) {
+        if (options.transport().usesLink()) {
             op.outstandingWrites++;
             op.writesStarted++;
             link.send(new SocketLink.Encode(op, step, piece, options.generation(), rank, op.data, from, count));

@@ -29,13 +29,26 @@ import java.util.logging.Logger;
  * communicator at a time; past that the receiver stops reading and TCP holds the predecessor
  * back. Frames waiting to be written are not bounded here: each is a piece of an operation
  * in flight, sent once, so they add up to at most that operation's share of the range.
+ *
+ * <p>In shared-memory mode ({@code SHARED_MEMORY}) the successor creates a file of
+ * {@link #SHARED_SLOTS} slots of a chunk each (in {@code /dev/shm} where there is one) and
+ * offers its name; this rank maps it before it connects. Frame {@code i} travels in slot
+ * {@code i mod SHARED_SLOTS}: the sender copies its floats there and writes only the header to
+ * the socket; the receiver adds or copies them from the slot straight into place, then counts
+ * the slot free in the file's first bytes (a release store), which the sender reads (acquire)
+ * before it fills a slot again, backing off from 10 µs to 1 ms while all are full. The kernel
+ * moves 39 bytes a frame, not the floats; the socket still orders frames, wakes the receiver and
+ * tells either side when the other is gone. Nothing is written back on the socket: a rank may
+ * close its link the moment its part is done without losing what its successor has still to
+ * read. The file is deleted as soon as the predecessor is connected (both have it
+ * mapped then), or when the link closes.
  */
 final class SocketLink implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger("dev.cornerstone.cluster.collective");
     static final int MAX_UNPROCESSED = 16;
-    /** Free frames kept for reuse; more are left to the garbage collector. */
-    private static final int MAX_FREE = 32;
+    /** Free frames kept for reuse, at most 32 MiB of them (4 to 32 frames); more are left to the garbage collector. */
+    private static final int MAX_FREE_BYTES = 32 << 20;
 
     /** What the link tells its communicator, from the link's threads. */
     interface Events {
@@ -114,10 +127,30 @@ final class SocketLink implements AutoCloseable {
 
     private static final Frame STOP = new Frame(0);
 
+    /** Slots of the shared-memory file: frames in flight from one rank to its successor. */
+    static final int SHARED_SLOTS = 8;
+    /** Bytes before the first slot: the count of frames the receiver has taken out (a long at 0); slots start page-aligned. */
+    static final int SHARED_HEADER_BYTES = 4096;
+    private static final java.lang.invoke.VarHandle COUNT = java.lang.foreign.ValueLayout.JAVA_LONG.varHandle();
+
+    /** Shared-memory mode: floats through mapped slots, headers and credits through the socket. */
+    private final boolean shared;
+    private final java.lang.foreign.Arena mappings;
+    /** Shared mode: this rank's slots, written by the predecessor, and the file they live in until it connects. */
+    private MemorySegment inSlots;
+    private volatile java.nio.file.Path inFile;
+    /** Shared mode: the successor's slots. */
+    private MemorySegment outSlots;
+    private volatile boolean outboundOver;
+    /** Shared mode: frames sent (sender thread) and received (receiver thread); frame i is in slot i mod SHARED_SLOTS. */
+    private long framesSent;
+    private long framesReceived;
+
     private final String name;
     private final int chunkBytes;
     private final Events events;
     private final ConcurrentLinkedQueue<Frame> free = new ConcurrentLinkedQueue<>();
+    private final int maxFree;
     private final AtomicInteger freeCount = new AtomicInteger();
     private final LinkedBlockingQueue<Object> outgoing = new LinkedBlockingQueue<>(); // Frame or Encode
     private final Semaphore unprocessed = new Semaphore(MAX_UNPROCESSED);
@@ -128,9 +161,83 @@ final class SocketLink implements AutoCloseable {
 
     /** {@code name} prefixes the link's thread names; frames hold up to {@code chunkBytes} of floats. */
     SocketLink(String name, int chunkBytes, Events events) {
+        this(name, chunkBytes, false, events);
+    }
+
+    /** As {@link #SocketLink(String, int, Events)}; with {@code shared}, floats go through shared memory (see the class comment). */
+    SocketLink(String name, int chunkBytes, boolean shared, Events events) {
         this.name = name;
         this.chunkBytes = chunkBytes;
         this.events = events;
+        this.shared = shared;
+        this.maxFree = Math.clamp(MAX_FREE_BYTES / Math.max(1, chunkBytes), 4, 32);
+        this.mappings = shared ? java.lang.foreign.Arena.ofShared() : null;
+    }
+
+    /** Shared mode: the file this rank's predecessor maps, until it has connected; null otherwise. */
+    String sharedFile() {
+        java.nio.file.Path f = inFile;
+        return f == null ? null : f.toString();
+    }
+
+    private long sharedBytes() {
+        return SHARED_HEADER_BYTES + (long) SHARED_SLOTS * chunkBytes;
+    }
+
+    /** Byte offset of the slot of frame {@code frame}. */
+    private long slotOf(long frame) {
+        return SHARED_HEADER_BYTES + (frame % SHARED_SLOTS) * chunkBytes;
+    }
+
+    /** Creates and maps this rank's slots (owner-only file in /dev/shm, else the temporary directory). */
+    private void createSlots() throws IOException {
+        java.nio.file.Path dir = java.nio.file.Path.of("/dev/shm");
+        if (!java.nio.file.Files.isDirectory(dir) || !java.nio.file.Files.isWritable(dir)) {
+            dir = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+        }
+        java.nio.file.Path f = java.nio.file.Files.createTempFile(dir, "cornerstone-ring-", ".slots",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), sharedBytes() - 1); // the file's size; tmpfs gives pages on first touch
+            inSlots = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, sharedBytes(), mappings);
+        } catch (IOException | RuntimeException e) {
+            java.nio.file.Files.deleteIfExists(f);
+            throw e;
+        }
+        inFile = f;
+    }
+
+    /** Maps the successor's slots from {@code file}; the message names the file and why it failed. */
+    private void mapSlots(String file) throws IOException {
+        if (file == null) {
+            throw new IOException("the successor offered no shared-memory file");
+        }
+        java.nio.file.Path f = java.nio.file.Path.of(file);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            if (ch.size() != sharedBytes()) {
+                throw new IOException("it holds " + ch.size() + " bytes, not " + SHARED_SLOTS + " slots of "
+                        + chunkBytes + " after " + SHARED_HEADER_BYTES);
+            }
+            outSlots = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, sharedBytes(), mappings);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot map the successor's shared-memory file " + file + " (shared memory needs "
+                    + "both ranks on one host; use the socket transport across hosts): " + e.getMessage(), e);
+        }
+    }
+
+    private void deleteSlotsFile() {
+        java.nio.file.Path f = inFile;
+        inFile = null;
+        if (f != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(f);
+            } catch (IOException e) {
+                LOG.warning(name + ": cannot delete " + f + ": " + e);
+            }
+        }
     }
 
     /**
@@ -139,6 +246,9 @@ final class SocketLink implements AutoCloseable {
      * {@code tokenTimeoutMillis} becomes the incoming stream; any other is closed.
      */
     int listen(String host, long token, int tokenTimeoutMillis) throws IOException {
+        if (shared) {
+            createSlots();
+        }
         server = ServerSocketChannel.open();
         server.bind(new InetSocketAddress(host, 0));
         int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
@@ -166,6 +276,7 @@ final class SocketLink implements AutoCloseable {
                 }
                 tune(ch);
                 in = ch;
+                deleteSlotsFile(); // mapped by both ranks now
                 Thread.ofPlatform().daemon().name(name + "-recv").start(this::receive);
                 return; // one predecessor: the server is closed
             }
@@ -178,6 +289,14 @@ final class SocketLink implements AutoCloseable {
 
     /** Connects to the successor's server at {@code host:port} and sends {@code token} (blocks). */
     void connect(String host, int port, long token, int timeoutMillis) throws IOException {
+        connect(host, port, token, timeoutMillis, null);
+    }
+
+    /** As {@link #connect(String, int, long, int)}; shared mode first maps the successor's {@code sharedFile}. */
+    void connect(String host, int port, long token, int timeoutMillis, String sharedFile) throws IOException {
+        if (shared) {
+            mapSlots(sharedFile);
+        }
         SocketChannel ch = SocketChannel.open();
         try {
             tune(ch);
@@ -221,7 +340,7 @@ final class SocketLink implements AutoCloseable {
         f.direct = false;
         f.added = false;
         f.op = null;
-        if (freeCount.incrementAndGet() <= MAX_FREE) {
+        if (freeCount.incrementAndGet() <= maxFree) {
             free.offer(f);
         } else {
             freeCount.decrementAndGet();
@@ -263,7 +382,9 @@ final class SocketLink implements AutoCloseable {
                     own = null;
                     ChunkFrames.writeHeader(f.buf, e.generation(), e.op().seq, e.op().kind.code, e.op().length,
                             e.step(), e.piece(), e.sender(), e.count());
-                    if (e.src() != null) {
+                    if (shared) {
+                        f.buf.limit(ChunkCodec.HEADER_BYTES).position(0); // the floats go to a slot, in writeShared
+                    } else if (e.src() != null) {
                         MemorySegment.copy(e.src(), e.from(), f.segment, Chunk.LE_FLOAT, ChunkCodec.HEADER_BYTES,
                                 e.count());
                         f.buf.limit(ChunkCodec.HEADER_BYTES + e.count() * Float.BYTES).position(0);
@@ -286,7 +407,9 @@ final class SocketLink implements AutoCloseable {
                 if (failure == null) {
                     try {
                         ByteBuffer b = f.buf;
-                        if (payload == null) {
+                        if (shared) {
+                            writeShared(next, f);
+                        } else if (payload == null) {
                             while (b.hasRemaining()) {
                                 out.write(b);
                             }
@@ -320,6 +443,40 @@ final class SocketLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Shared mode: waits for a free slot of the successor's file, copies the frame's floats there
+     * (from the frame, the caller's array or its off-heap operand), then writes the header.
+     */
+    private void writeShared(Object next, Frame f) throws IOException, InterruptedException {
+        long pauseNanos = 10_000;
+        while ((long) COUNT.getAcquire(outSlots, 0L) <= framesSent - SHARED_SLOTS) { // every slot still full
+            if (closed || outboundOver) {
+                throw new IOException("the successor's end is closed");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(pauseNanos);
+            pauseNanos = Math.min(1_000_000, pauseNanos * 2);
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+        long slot = slotOf(framesSent++);
+        int count = f.buf.getInt(ChunkFrames.COUNT_AT);
+        if (next instanceof Encode e) {
+            if (e.src() != null) {
+                MemorySegment.copy(e.src(), e.from(), outSlots, Chunk.LE_FLOAT, slot, count);
+            } else {
+                MemorySegment.copy(e.op().mem, (long) e.from() * Float.BYTES, outSlots, slot, (long) count * Float.BYTES);
+            }
+        } else {
+            MemorySegment.copy(f.segment, ChunkCodec.HEADER_BYTES, outSlots, slot, (long) count * Float.BYTES);
+        }
+        ByteBuffer b = f.buf;
+        b.limit(ChunkCodec.HEADER_BYTES).position(0);
+        while (b.hasRemaining()) {
+            out.write(b);
+        }
+    }
+
     /** Nothing flows back on the outgoing connection: a read returns only when the successor closes it. */
     private void watch() {
         ByteBuffer one = ByteBuffer.allocate(1);
@@ -329,6 +486,7 @@ final class SocketLink implements AutoCloseable {
         } catch (IOException e) {
             reason = "closed (" + e.getMessage() + ")";
         }
+        outboundOver = true;
         if (!closed) {
             events.outboundEnded(reason);
         }
@@ -357,7 +515,9 @@ final class SocketLink implements AutoCloseable {
                             + " floats, more than a chunk of " + chunkFloats + " holds (are the chunk sizes equal?)");
                 }
                 Route route = h.count > 0 ? events.route(h) : null;
-                if (route != null && route.dst() == null) {
+                if (shared) {
+                    receiveShared(f, h, route);
+                } else if (route != null && route.dst() == null) {
                     try {
                         readAdding(f, h.count, route);
                     } finally {
@@ -393,6 +553,40 @@ final class SocketLink implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Shared mode: the floats of the frame whose header {@code h} just arrived are in the next
+     * slot; adds or copies them into place ({@code route}) or into the frame, then frees the slot.
+     */
+    private void receiveShared(Frame f, Chunk h, Route route) {
+        long slot = slotOf(framesReceived++);
+        long bytes = (long) h.count * Float.BYTES;
+        if (route != null) {
+            try {
+                if (route.dst() == null) {
+                    RingOp op = route.op();
+                    MemorySegment out = route.back() ? f.segment : null;
+                    if (op.mem != null) {
+                        LeFloats.add(op.mem, (long) route.at() * Float.BYTES, inSlots, slot, h.count, route.scale(),
+                                route.keep(), out, ChunkCodec.HEADER_BYTES);
+                    } else {
+                        LeFloats.add(op.data, route.at(), inSlots, slot, h.count, route.scale(), route.keep(), out,
+                                ChunkCodec.HEADER_BYTES);
+                    }
+                    f.added = true;
+                } else {
+                    MemorySegment.copy(inSlots, slot, route.dst(), 0, bytes);
+                    f.direct = true;
+                }
+            } finally {
+                route.op().exitWriter();
+            }
+        } else {
+            MemorySegment.copy(inSlots, slot, f.segment, ChunkCodec.HEADER_BYTES, bytes);
+        }
+        f.buf.limit(ChunkCodec.HEADER_BYTES + (int) bytes);
+        COUNT.setRelease(inSlots, 0L, framesReceived); // the slot is free again
     }
 
     /**
@@ -467,6 +661,14 @@ final class SocketLink implements AutoCloseable {
         closeQuietly(out);
         outgoing.clear();
         outgoing.add(STOP);
+        if (shared) {
+            deleteSlotsFile();
+            try {
+                mappings.close(); // a link thread still copying gets an IllegalStateException, not a crash
+            } catch (IllegalStateException e) {
+                LOG.fine(() -> name + ": mappings not closed: " + e.getMessage());
+            }
+        }
     }
 
     private static void closeQuietly(java.io.Closeable c) {

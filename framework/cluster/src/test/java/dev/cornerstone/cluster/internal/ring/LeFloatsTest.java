@@ -55,6 +55,45 @@ class LeFloatsTest {
     }
 
     @Test
+    void aSumWrittenToAnotherSegmentLeavesTheSourceAsItWas() {
+        Random rnd = new Random(11);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : SIZES) {
+                for (boolean keep : new boolean[] {false, true}) {
+                    float[] dst = gaussian(rnd, n + 5);
+                    MemorySegment slot = arena.allocate(8 + 4L * n);
+                    for (int i = 0; i < n; i++) {
+                        slot.set(Chunk.LE_FLOAT, 8 + 4L * i, (float) rnd.nextGaussian());
+                    }
+                    MemorySegment slotBefore = arena.allocate(slot.byteSize()).copyFrom(slot);
+                    float[] wantDst = dst.clone();
+                    MemorySegment wantFrame = arena.allocate(ChunkCodec.HEADER_BYTES + 4L * n);
+                    MemorySegment.copy(slot, 8, wantFrame, ChunkCodec.HEADER_BYTES, 4L * n);
+                    LeFloats.addReference(wantDst, 2, wantFrame, ChunkCodec.HEADER_BYTES, n, 0.5f, keep, true);
+                    String what = "n " + n + ", keep " + keep;
+
+                    float[] gotDst = dst.clone();
+                    MemorySegment frame = arena.allocate(ChunkCodec.HEADER_BYTES + 4L * n);
+                    LeFloats.add(gotDst, 2, slot, 8, n, 0.5f, keep, frame, ChunkCodec.HEADER_BYTES);
+                    assertThat(gotDst).as("array, " + what).isEqualTo(wantDst);
+                    assertThat(frame.mismatch(wantFrame)).as("out after the array add, " + what).isEqualTo(-1);
+                    assertThat(slot.mismatch(slotBefore)).as("source after the array add, " + what).isEqualTo(-1);
+
+                    MemorySegment seg = arena.allocate(4L * (n + 5));
+                    MemorySegment.copy(dst, 0, seg, Chunk.LE_FLOAT, 0, n + 5);
+                    MemorySegment segOut = arena.allocate(ChunkCodec.HEADER_BYTES + 4L * n);
+                    LeFloats.add(seg, 8, slot, 8, n, 0.5f, keep, segOut, ChunkCodec.HEADER_BYTES);
+                    float[] got = new float[n + 5];
+                    MemorySegment.copy(seg, Chunk.LE_FLOAT, 0, got, 0, n + 5);
+                    assertThat(got).as("segment, " + what).isEqualTo(wantDst);
+                    assertThat(segOut.mismatch(wantFrame)).as("out after the segment add, " + what).isEqualTo(-1);
+                    assertThat(slot.mismatch(slotBefore)).as("source after the segment add, " + what).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
+    @Test
     void theReferenceIsThePlainSum() {
         float[] dst = {1, 2, 3};
         try (Arena arena = Arena.ofConfined()) {
