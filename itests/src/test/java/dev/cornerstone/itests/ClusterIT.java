@@ -169,9 +169,32 @@ class ClusterIT {
     @Test
     @Order(2)
     void collectivesBetweenTheProcessesAreExact() throws Exception {
+        // Over the default socket transport, and through shared memory (every node is on this host).
+        exactCollectives("socket", "array");
+        java.util.Set<String> before = ringFiles();
+        exactCollectives("shm", "segment");
+        assertThat(ringFiles()).as("shared-memory files the rings left behind in /dev/shm")
+                .isSubsetOf(before);
+    }
+
+    /** The ring files in /dev/shm now (none where there is no /dev/shm: they go to the temporary directory). */
+    private static java.util.Set<String> ringFiles() throws java.io.IOException {
+        java.nio.file.Path shm = java.nio.file.Path.of("/dev/shm");
+        if (!java.nio.file.Files.isDirectory(shm)) {
+            return java.util.Set.of();
+        }
+        try (var files = java.nio.file.Files.list(shm)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("cornerstone-ring-"))
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    private void exactCollectives(String transport, String operand) throws Exception {
         for (String op : List.of("all-reduce", "all-gather", "broadcast")) {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("job", "exact-" + op);
+            body.put("job", "exact-" + transport + "-" + op);
+            body.put("transport", transport);
+            body.put("operand", operand);
             body.put("op", op);
             body.put("floats", 1_000_003); // not divisible by 3 nor by the chunk
             body.put("root", 1);
@@ -183,6 +206,7 @@ class ClusterIT {
                 assertThat(a.path("ok").asBoolean()).as(a.toString()).isTrue();
                 assertThat(a.path("world").asInt()).isEqualTo(3);
                 assertThat(a.path("seconds").size()).isEqualTo(2);
+                assertThat(a.path("transport").asText()).isEqualTo(transport.equals("shm") ? "SHARED_MEMORY" : "SOCKET");
             }
         }
     }

@@ -200,11 +200,18 @@ final class SocketLink implements AutoCloseable {
                         java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(1), sharedBytes() - 1); // the file's size; tmpfs gives pages on first touch
+            // Every page written now: a /dev/shm too small for the slots (a container's is 64 MB by
+            // default) is an error here, not a SIGBUS when a slot is first touched.
+            ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            for (long at = 0; at < sharedBytes(); ) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), sharedBytes() - at));
+                at += ch.write(zeros, at);
+            }
             inSlots = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, sharedBytes(), mappings);
         } catch (IOException | RuntimeException e) {
             java.nio.file.Files.deleteIfExists(f);
-            throw e;
+            throw new IOException("cannot make the shared-memory file " + f + " of " + sharedBytes() + " bytes ("
+                    + SHARED_SLOTS + " slots of " + chunkBytes + "): " + e.getMessage(), e);
         }
         inFile = f;
     }
