@@ -51,6 +51,26 @@ public record CollectiveOptions(Duration timeout, Duration connectTimeout, int c
         public boolean usesLink() {
             return this == SOCKET || this == SHARED_MEMORY;
         }
+
+        /** The transport's name in configuration and requests: eventbus, stream, socket, shm. */
+        public String configName() {
+            return switch (this) {
+                case EVENT_BUS -> "eventbus";
+                case STREAM -> "stream";
+                case SOCKET -> "socket";
+                case SHARED_MEMORY -> "shm";
+            };
+        }
+
+        /** The transport of a {@link #configName()}; null for any other name. */
+        public static Transport ofConfigName(String name) {
+            for (Transport t : values()) {
+                if (t.configName().equals(name)) {
+                    return t;
+                }
+            }
+            return null;
+        }
     }
 
     /** 60 s per operation, 60 s to connect, 1 MiB chunks, generation 0, over blocking sockets. */

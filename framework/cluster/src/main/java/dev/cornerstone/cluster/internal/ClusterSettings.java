@@ -62,14 +62,11 @@ public record ClusterSettings(boolean enabled, String name, List<String> members
         int timeout = integer(property, "cluster.collective.timeout.seconds", 60, 1, 86_400);
         int connect = integer(property, "cluster.collective.connect.timeout.seconds", 60, 1, 86_400);
         String transport = or(trimmed(property.apply("cluster.collective.transport")), "socket");
-        CollectiveOptions.Transport t = switch (transport) {
-            case "stream" -> CollectiveOptions.Transport.STREAM;
-            case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
-            case "socket" -> CollectiveOptions.Transport.SOCKET;
-            case "shm" -> CollectiveOptions.Transport.SHARED_MEMORY;
-            default -> throw new IllegalArgumentException(SOURCE + ": cluster.collective.transport=" + transport
+        CollectiveOptions.Transport t = CollectiveOptions.Transport.ofConfigName(transport);
+        if (t == null) {
+            throw new IllegalArgumentException(SOURCE + ": cluster.collective.transport=" + transport
                     + " must be socket, shm, stream or eventbus");
-        };
+        }
         int chunk = integer(property, "cluster.collective.chunk.bytes", CollectiveOptions.defaultChunkBytes(t), 4,
                 256 << 20);
         if (chunk % 4 != 0) {

@@ -308,20 +308,11 @@ final class Diagnostics {
         if (given > 0 && given % 4 != 0) {
             throw new IllegalArgumentException("chunkBytes " + given + " is not a multiple of 4");
         }
-        String transport = Requests.string(req, "transport", switch (d.transport()) {
-            case STREAM -> "stream";
-            case SOCKET -> "socket";
-            case SHARED_MEMORY -> "shm";
-            case EVENT_BUS -> "eventbus";
-        });
-        CollectiveOptions.Transport t = switch (transport) {
-            case "stream" -> CollectiveOptions.Transport.STREAM;
-            case "eventbus" -> CollectiveOptions.Transport.EVENT_BUS;
-            case "socket" -> CollectiveOptions.Transport.SOCKET;
-            case "shm" -> CollectiveOptions.Transport.SHARED_MEMORY;
-            default -> throw new IllegalArgumentException("transport '" + transport
-                    + "' is not socket, shm, stream or eventbus");
-        };
+        String transport = Requests.string(req, "transport", d.transport().configName());
+        CollectiveOptions.Transport t = CollectiveOptions.Transport.ofConfigName(transport);
+        if (t == null) {
+            throw new IllegalArgumentException("transport '" + transport + "' is not socket, shm, stream or eventbus");
+        }
         // No chunk size asked for: the node's own for its transport, the transport's default for another.
         int chunk = given > 0 ? given : t == d.transport() ? d.chunkBytes() : CollectiveOptions.defaultChunkBytes(t);
         return d.withTimeout(java.time.Duration.ofSeconds(timeout)).withChunkBytes(chunk).withTransport(t);

@@ -101,7 +101,20 @@ final class LeFloats {
             }
         }
         // the tail, shorter than a vector
-        for (; i < n; i++) {
+        addReference(dst, at + i, seg, srcOffset + (long) i * Float.BYTES, n - i, scale, keep, out,
+                outOffset + (long) i * Float.BYTES);
+    }
+
+    /** The plain reference of {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)}, element by element. */
+    static void addReference(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
+                             boolean back) {
+        addReference(dst, at, seg, srcOffset, n, scale, keep, back ? seg : null, srcOffset);
+    }
+
+    /** As {@link #addReference(float[], int, MemorySegment, long, int, float, boolean, boolean)}, the result going to {@code out} (may be null). */
+    static void addReference(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
+                             MemorySegment out, long outOffset) {
+        for (int i = 0; i < n; i++) {
             float v = dst[at + i] + seg.get(Chunk.LE_FLOAT, srcOffset + (long) i * Float.BYTES);
             if (scale != 1f) {
                 v *= scale;
@@ -111,24 +124,6 @@ final class LeFloats {
             }
             if (out != null) {
                 out.set(Chunk.LE_FLOAT, outOffset + (long) i * Float.BYTES, v);
-            }
-        }
-    }
-
-    /** The plain reference of {@link #add(float[], int, MemorySegment, long, int, float, boolean, boolean)}, element by element. */
-    static void addReference(float[] dst, int at, MemorySegment seg, long srcOffset, int n, float scale, boolean keep,
-                             boolean back) {
-        for (int i = 0; i < n; i++) {
-            long s = srcOffset + (long) i * Float.BYTES;
-            float v = dst[at + i] + seg.get(Chunk.LE_FLOAT, s);
-            if (scale != 1f) {
-                v *= scale;
-            }
-            if (keep) {
-                dst[at + i] = v;
-            }
-            if (back) {
-                seg.set(Chunk.LE_FLOAT, s, v);
             }
         }
     }

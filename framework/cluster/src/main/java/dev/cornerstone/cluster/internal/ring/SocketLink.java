@@ -133,7 +133,7 @@ final class SocketLink implements AutoCloseable {
     static final int SHARED_HEADER_BYTES = 4096;
     private static final java.lang.invoke.VarHandle COUNT = java.lang.foreign.ValueLayout.JAVA_LONG.varHandle();
 
-    /** Shared-memory mode: floats through mapped slots, headers and credits through the socket. */
+    /** Shared-memory mode: floats through mapped slots, headers through the socket. */
     private final boolean shared;
     private final java.lang.foreign.Arena mappings;
     /** Shared mode: this rank's slots, written by the predecessor, and the file they live in until it connects. */
@@ -385,7 +385,7 @@ final class SocketLink implements AutoCloseable {
                 Frame f;
                 ByteBuffer payload = null; // floats written straight from an off-heap operand
                 if (next instanceof Encode e) {
-                    f = own != null ? own : new Frame(chunkBytes);
+                    f = own != null ? own : new Frame(shared ? 0 : chunkBytes); // shared: a header, the floats go to a slot
                     own = null;
                     ChunkFrames.writeHeader(f.buf, e.generation(), e.op().seq, e.op().kind.code, e.op().length,
                             e.step(), e.piece(), e.sender(), e.count());

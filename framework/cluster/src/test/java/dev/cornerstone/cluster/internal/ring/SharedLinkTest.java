@@ -29,7 +29,7 @@ class SharedLinkTest {
         final BlockingQueue<SocketLink.Frame> frames = new LinkedBlockingQueue<>();
         final BlockingQueue<String> ended = new LinkedBlockingQueue<>();
         final BlockingQueue<IOException> writeFailures = new LinkedBlockingQueue<>();
-        volatile int written;
+        final java.util.concurrent.Semaphore written = new java.util.concurrent.Semaphore(0);
 
         @Override
         public void received(SocketLink.Frame frame) {
@@ -51,7 +51,7 @@ class SharedLinkTest {
             if (failure != null) {
                 writeFailures.add(failure);
             } else {
-                written++;
+                written.release();
             }
         }
 
@@ -100,11 +100,9 @@ class SharedLinkTest {
                 receiver.release(f);
             }
             assertThat(Files.exists(Path.of(file))).as("deleted once the predecessor connected").isFalse();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (senderEvents.written < frames && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(senderEvents.written).isEqualTo(frames);
+            assertThat(senderEvents.written.tryAcquire(frames, 10, TimeUnit.SECONDS))
+                    .as("every frame reported written").isTrue();
+            assertThat(senderEvents.written.availablePermits()).as("no frame reported twice").isZero();
             assertThat(senderEvents.writeFailures).isEmpty();
             assertThat(senderEvents.ended).as("neither end saw the other go").isEmpty();
         }
