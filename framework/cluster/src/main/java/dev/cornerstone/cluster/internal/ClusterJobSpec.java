@@ -15,7 +15,7 @@ import dev.cornerstone.cluster.parallel.ParallelStrategy;
  *   strategy: ddp         ddp | zero1
  *   checkpoint_dir: DIR   where the job's run folder goes (default: cluster.checkpoint.dir, else the runs/ of the
  *                         node that took the submit); every node must see it at the same path
- *   bucket_bytes: 4194304 ddp: gradient bytes per all-reduce bucket (DataParallelSync; default 4 MiB)
+ *   bucket_bytes: 4194304 gradient bytes per bucket: ddp all-reduces, zero1 reduce-scatters each during backward (default 4 MiB)
  * </pre>
  */
 record ClusterJobSpec(int nodes, String strategy, String checkpointDir, Long bucketBytes) {

@@ -15,8 +15,11 @@ public enum ParallelStrategy {
 
     /** Data parallelism: gradients all-reduced in buckets overlapped with backward; whole optimizer state per rank. */
     DDP("ddp", DataParallelSync::new),
-    /** ZeRO stage 1: as {@link #DDP}, the optimizer state partitioned over the ranks (no buckets). */
-    ZERO1("zero1", (comm, bucketBytes) -> new ZeroOneSync(comm));
+    /**
+     * ZeRO stage 1: the optimizer state partitioned over the ranks; gradients reduce-scattered in
+     * buckets overlapped with backward, parameters all-gathered after the step.
+     */
+    ZERO1("zero1", ZeroOneSync::new);
 
     private final String specName;
     private final BiFunction<Communicator, Long, GradientSync> factory;
@@ -36,7 +39,7 @@ public enum ParallelStrategy {
         return sync(comm, DataParallelSync.DEFAULT_BUCKET_BYTES);
     }
 
-    /** This strategy's sync for one rank; {@code bucketBytes}: {@code cluster.bucket_bytes} (ddp's buckets). */
+    /** This strategy's sync for one rank; {@code bucketBytes}: {@code cluster.bucket_bytes} (the gradient buckets of both). */
     public GradientSync sync(Communicator comm, long bucketBytes) {
         return factory.apply(comm, bucketBytes);
     }

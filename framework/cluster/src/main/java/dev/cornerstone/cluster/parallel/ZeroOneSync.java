@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,28 +24,38 @@ import dev.cornerstone.core.train.OptimizerSharding;
 
 /**
  * ZeRO stage 1 over a ring: the optimizer state is partitioned over the ranks by whole
- * parameters. Each parameter is owned by one rank, chosen to balance the ranks' elements
- * (largest parameter first, to the rank holding least so far); a rank's optimizer holds and
- * updates only the state of what it owns, so the optimizer bundles (one fused kernel per
- * whole parameter, weight decay by the parameter's rank) work unchanged.
+ * parameters, and the gradients are reduce-scattered in buckets overlapped with the backward
+ * pass (as {@link DataParallelSync} all-reduces them). Each parameter is owned by one rank; a
+ * rank's optimizer holds and updates only the state of what it owns, so the optimizer bundles
+ * (one fused kernel per whole parameter, weight decay by the parameter's rank) work unchanged.
  *
- * <p>One flat off-heap buffer of little-endian floats (reused; with the {@code SOCKET} transport
- * the ring sends from it and receives into it with no staging copy) is laid out owner by owner: rank {@code r}'s parameters, in
- * model order, fill segment {@code r}, and every segment is padded to the largest rank's share
- * {@code S}, so segment {@code r} is exactly the ring's {@link Partition} segment {@code r} of
- * {@code N x S} elements. A step is then:
+ * <p><b>Buckets.</b> The parameters are taken in reverse model order (about the order backward
+ * finishes their gradients) and cut into buckets of at least {@code cluster.bucket_bytes}. Within
+ * a bucket each parameter goes to a rank, largest first to the rank holding least of the bucket
+ * so far, and a bucket is closed only once it is balanced: every rank owns some of it and padding
+ * it to {@code world} equal segments adds at most an eighth ({@link #MAX_PADDING}). A trailing
+ * bucket that cannot be balanced (a large embedding at the model's start) is merged with the
+ * buckets before it until it is, so in the worst case the whole model is one bucket, owned as
+ * the whole model would be. The flat off-heap buffer of little-endian floats (reused; with the
+ * {@code SOCKET} and {@code SHARED_MEMORY} transports the ring sends from it and receives into it
+ * with no staging copy) holds the buckets one after the other; in bucket {@code b} of
+ * {@code world x S_b} elements, rank {@code r}'s parameters fill segment {@code r}, padded to
+ * {@code S_b}, which is exactly the ring's {@link Partition} segment {@code r}. A step is then:
  *
  * <pre>
- * gradients → buffer; reduce-scatter (mean)       segment r holds the mean gradients of what rank r owns
- * owned gradients ← segment r
+ * during backward: each gradient, once final → buffer; each bucket whose gradients are all in:
+ *                  reduce-scatter (mean), started at once, in plan order
+ * averageGradients  the rest in; wait       segment r of each bucket holds the mean gradients rank r owns
+ * owned gradients ← their segments
  * norm² = Σ over ranks of the owned sum of squares  (all-gather of one double per rank, summed in rank order)
  * optimizer step over the owned parameters
- * owned parameters → segment r; all-gather         every rank holds every parameter, bit for bit its owner's
+ * owned parameters → their segments; all-gather of each bucket, all in flight at once
+ *                                            every rank holds every parameter, bit for bit its owner's
  * </pre>
  *
- * Reduce-scatter plus all-gather move the bytes of one all-reduce, as data parallelism does;
- * the padding adds {@code N x S - total} elements. A parameter larger than {@code total / N}
- * (an embedding on many ranks) bounds the balance: its owner holds at least its state.
+ * Reduce-scatter plus all-gather move the bytes of one all-reduce, as data parallelism does,
+ * and the reduce-scatters overlap backward as its all-reduces do; the padding adds at most an
+ * eighth of a bucket (more only in a bucket merged as above).
  *
  * <p>Every rank must be built the same way and hand in the same parameters (a
  * {@link dev.cornerstone.core.train.Trainer} with the same model does). A checkpoint gathers
@@ -52,20 +63,54 @@ import dev.cornerstone.core.train.OptimizerSharding;
  */
 public final class ZeroOneSync implements OptimizerSharding {
 
+    /** The most padding a bucket may add to its elements to be closed: an eighth. */
+    public static final double MAX_PADDING = 1.0 / 8;
+
     private final Communicator comm;
-    /** Little-endian floats, {@code share x world} of them; freed with the sync (by the collector). */
+    private final long bucketBytes;
+    /** Little-endian floats, the buckets one after the other; freed with the sync (by the collector). */
     private MemorySegment flat = MemorySegment.NULL;
     /** Where each parameter lives in the flat buffer, keyed by name, in model order. */
     private final SequencedMap<String, Slot> layout = new LinkedHashMap<>();
-    /** Elements per rank's segment, padding included. */
-    private int share;
+    /** Position of each parameter in {@link #layout}'s order. */
+    private final Map<String, Integer> index = new HashMap<>();
+    private Slot[] slots = new Slot[0];
+    private String[] names = new String[0];
+    private List<Bucket> buckets = List.of();
 
-    /** One parameter in the flat buffer: its owner, its first element, its shape. */
-    private record Slot(int owner, int offset, int size, int[] shape) {
+    // the step in flight
+    private boolean[] copied = new boolean[0];
+    private int[] missing = new int[0];
+    private CompletableFuture<?>[] inFlight = new CompletableFuture<?>[0];
+    private int nextBucket;
+    private boolean backwardOver;
+    private int startedInBackward;
+    private long copyNanos;
+    private Map<String, Object> lastStep = Map.of();
+
+    /** One parameter in the flat buffer: its owner, its first element, its size and shape, its bucket. */
+    private record Slot(int owner, int offset, int size, int[] shape, int bucket) {
+    }
+
+    /**
+     * One bucket: elements {@code [offset, offset + world x share)} of the flat buffer; segment
+     * {@code r} (of {@code share} elements) holds rank {@code r}'s parameters of the bucket.
+     * {@code params} are in plan order.
+     */
+    public record Bucket(int offset, int share, List<String> params) {
     }
 
     public ZeroOneSync(Communicator comm) {
+        this(comm, DataParallelSync.DEFAULT_BUCKET_BYTES);
+    }
+
+    /** @param bucketBytes gradient bytes a bucket holds at least ({@code cluster.bucket_bytes}) */
+    public ZeroOneSync(Communicator comm, long bucketBytes) {
+        if (bucketBytes < 4) {
+            throw new IllegalArgumentException("cluster.bucket_bytes: " + bucketBytes + " is less than one float (4)");
+        }
         this.comm = comm;
+        this.bucketBytes = bucketBytes;
     }
 
     @Override
@@ -95,42 +140,135 @@ public final class ZeroOneSync implements OptimizerSharding {
             }
             sizes[i] = t.size();
         }
-        // Largest first, each to the least loaded rank (ties: the lower index, the lower rank).
-        Integer[] order = new Integer[sizes.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
+        List<List<Integer>> groups = group(sizes, world, bucketBytes / Float.BYTES);
+        Slot[] placed = new Slot[names.size()];
+        List<Bucket> made = new ArrayList<>();
+        long at = 0;
+        for (List<Integer> g : groups) {
+            int[] owner = owners(g, sizes, world);
+            long[] load = new long[world];
+            for (int k = 0; k < g.size(); k++) {
+                load[owner[k]] += sizes[g.get(k)];
+            }
+            long share = Arrays.stream(load).max().orElse(0);
+            if (share * world > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("zero1: a bucket of " + Arrays.stream(load).sum() + " elements over "
+                        + world + " ranks is too large for one collective (" + share + " elements per rank); "
+                        + "lower cluster.bucket_bytes");
+            }
+            long[] next = new long[world];
+            List<String> members = new ArrayList<>();
+            for (int k = 0; k < g.size(); k++) {
+                int i = g.get(k);
+                int r = owner[k];
+                long offset = at + r * share + next[r];
+                next[r] += sizes[i];
+                placed[i] = new Slot(r, Math.toIntExact(offset), (int) sizes[i], params.get(names.get(i)).shape().dims(),
+                        made.size());
+                members.add(names.get(i));
+            }
+            made.add(new Bucket(Math.toIntExact(at), (int) share, List.copyOf(members)));
+            at += share * world;
+            if (at > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("zero1: " + Arrays.stream(sizes).sum() + " parameter elements over "
+                        + world + " ranks do not fit one flat buffer (" + at + " elements with padding)");
+            }
         }
-        Arrays.sort(order, (a, b) -> sizes[a] != sizes[b] ? Long.compare(sizes[b], sizes[a]) : Integer.compare(a, b));
+        layout.clear();
+        index.clear();
+        for (int i = 0; i < names.size(); i++) {
+            layout.put(names.get(i), placed[i]);
+            index.put(names.get(i), i);
+        }
+        slots = placed;
+        this.names = names.toArray(String[]::new);
+        buckets = List.copyOf(made);
+        // shared: the ring's threads read and write it; automatic: no close call to forget
+        flat = Arena.ofAuto().allocate(at * Float.BYTES, 64);
+        copied = new boolean[slots.length];
+        missing = new int[buckets.size()];
+        inFlight = new CompletableFuture<?>[buckets.size()];
+        resetStep();
+    }
+
+    /**
+     * The buckets, as indices into {@code sizes} (model order), in plan order: reverse model
+     * order, cut once a bucket holds {@code cap} elements and is {@linkplain #balanced balanced};
+     * an unbalanced rest is merged with the buckets before it until balanced (or all is one).
+     */
+    static List<List<Integer>> group(long[] sizes, int world, long cap) {
+        List<List<Integer>> groups = new ArrayList<>();
+        List<Integer> open = new ArrayList<>();
+        long elements = 0;
+        for (int i = sizes.length - 1; i >= 0; i--) {
+            open.add(i);
+            elements += sizes[i];
+            if (elements >= cap && balanced(open, sizes, world)) {
+                groups.add(open);
+                open = new ArrayList<>();
+                elements = 0;
+            }
+        }
+        while (!open.isEmpty() && !groups.isEmpty() && !balanced(open, sizes, world)) {
+            List<Integer> merged = new ArrayList<>(groups.removeLast());
+            merged.addAll(open);
+            open = merged;
+        }
+        if (!open.isEmpty()) {
+            groups.add(open);
+        }
+        return groups;
+    }
+
+    /** Every rank owns part of {@code group}, and padding it to equal shares adds at most {@link #MAX_PADDING}. */
+    static boolean balanced(List<Integer> group, long[] sizes, int world) {
+        int[] owner = owners(group, sizes, world);
         long[] load = new long[world];
-        int[] owner = new int[sizes.length];
+        long total = 0;
+        for (int k = 0; k < group.size(); k++) {
+            load[owner[k]] += sizes[group.get(k)];
+            total += sizes[group.get(k)];
+        }
+        long max = 0;
+        for (long l : load) {
+            if (l == 0) {
+                return false;
+            }
+            max = Math.max(max, l);
+        }
+        return max * world - total <= MAX_PADDING * total;
+    }
+
+    /**
+     * The owner of each member of {@code group}: largest first (ties: the lower index), each to
+     * the rank holding least of the group so far (ties: the one with fewer parameters, then the
+     * lower rank).
+     */
+    static int[] owners(List<Integer> group, long[] sizes, int world) {
+        Integer[] order = new Integer[group.size()];
+        for (int k = 0; k < order.length; k++) {
+            order[k] = k;
+        }
+        Arrays.sort(order, (a, b) -> {
+            long sa = sizes[group.get(a)];
+            long sb = sizes[group.get(b)];
+            return sa != sb ? Long.compare(sb, sa) : Integer.compare(group.get(a), group.get(b));
+        });
+        long[] load = new long[world];
         int[] count = new int[world];
-        for (int i : order) {
+        int[] owner = new int[group.size()];
+        for (int k : order) {
             int r = 0;
-            for (int k = 1; k < world; k++) {
-                if (load[k] < load[r] || (load[k] == load[r] && count[k] < count[r])) {
-                    r = k;
+            for (int q = 1; q < world; q++) {
+                if (load[q] < load[r] || (load[q] == load[r] && count[q] < count[r])) {
+                    r = q;
                 }
             }
-            owner[i] = r;
-            load[r] += sizes[i];
+            owner[k] = r;
+            load[r] += sizes[group.get(k)];
             count[r]++;
         }
-        long max = Arrays.stream(load).max().orElse(0);
-        if (max * world > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("zero1: " + Arrays.stream(sizes).sum() + " parameter elements over "
-                    + world + " ranks do not fit one flat buffer (" + max + " elements per rank)");
-        }
-        share = (int) max;
-        long[] next = new long[world];
-        layout.clear();
-        for (int i = 0; i < sizes.length; i++) {
-            int r = owner[i];
-            int offset = (int) (r * (long) share + next[r]);
-            next[r] += sizes[i];
-            layout.put(names.get(i), new Slot(r, offset, (int) sizes[i], params.get(names.get(i)).shape().dims()));
-        }
-        // shared: the ring's threads read and write it; automatic: no close call to forget
-        flat = Arena.ofAuto().allocate((long) share * world * Float.BYTES, 64);
+        return owner;
     }
 
     @Override
@@ -150,37 +288,137 @@ public final class ZeroOneSync implements OptimizerSharding {
         return n;
     }
 
-    /** Elements of each rank's segment of the flat buffer: the largest share, which the others are padded to. */
-    public int segmentElements() {
-        return share;
+    /** The buckets, in plan order (empty before {@link #shard}). */
+    public List<Bucket> buckets() {
+        return buckets;
     }
 
-    /** Reduce-scatter: afterwards the gradients of the parameters this rank owns hold their mean over the ranks. */
+    /** Elements of the flat buffer that hold no parameter: what padding the buckets' segments to equal shares costs. */
+    public long paddingElements() {
+        long total = 0;
+        long params = 0;
+        for (Bucket b : buckets) {
+            total += (long) b.share() * worldSize();
+        }
+        for (Slot s : slots) {
+            params += s.size();
+        }
+        return total - params;
+    }
+
+    /**
+     * Backward has finished {@code name}'s gradient: it goes into its bucket, and every bucket
+     * whose gradients are all in is reduce-scattered, in plan order, while backward goes on.
+     */
+    @Override
+    public void gradientFinal(String name, Tensor grad, ComputeBackend backend) {
+        Integer p = index.get(name);
+        if (p != null && !copied[p]) { // an unknown name fails in averageGradients, on every rank alike
+            copyIn(p, grad, backend);
+            startReadyBuckets();
+        }
+    }
+
+    /**
+     * Reduce-scatter: afterwards the gradients of the parameters this rank owns hold their mean
+     * over the ranks (the others hold partial sums or their own values).
+     */
     @Override
     public void averageGradients(SequencedMap<String, Tensor> grads, ComputeBackend backend) {
         requireShard();
-        for (Map.Entry<String, Slot> e : layout.entrySet()) {
-            Slot s = e.getValue();
-            Tensor g = grads.get(e.getKey());
-            if (g == null) {
-                slice(s).fill((byte) 0); // frozen: no gradient
-            } else {
-                backend.read(g, 0, flat, bytes(s.offset()), s.size());
-            }
-        }
         for (String name : grads.keySet()) {
             if (!layout.containsKey(name)) {
-                throw new IllegalArgumentException("zero1: gradient of " + name + ", which is no parameter it was "
-                        + "sharded for");
+                String why = "zero1: gradient of " + name + ", which is no parameter it was sharded for";
+                comm.abort(why); // reduce-scatters of this step may be in flight on every rank
+                resetStep();
+                throw new IllegalArgumentException(why);
             }
         }
-        await(comm.reduceScatter(flat, ReduceOp.AVG), "reduce-scatter of the gradients");
-        for (Map.Entry<String, Tensor> e : grads.entrySet()) {
-            Slot s = layout.get(e.getKey());
-            if (s.owner() == rank()) {
-                backend.write(e.getValue(), 0, flat, bytes(s.offset()), s.size());
+        backwardOver = true;
+        try {
+            for (int p = 0; p < slots.length; p++) { // not reported: unused this step, frozen, or tied
+                if (!copied[p]) {
+                    Tensor g = grads.get(nameOf(p));
+                    if (g == null) {
+                        slice(slots[p]).fill((byte) 0); // frozen: no gradient
+                        copied[p] = true;
+                        missing[slots[p].bucket()]--;
+                    } else {
+                        copyIn(p, g, backend);
+                    }
+                }
             }
+            startReadyBuckets();
+            long t0 = System.nanoTime();
+            for (CompletableFuture<?> f : inFlight) {
+                await(f, "reduce-scatter of the gradients");
+            }
+            long waitNanos = System.nanoTime() - t0;
+            for (Map.Entry<String, Tensor> e : grads.entrySet()) {
+                Slot s = layout.get(e.getKey());
+                if (s.owner() == rank()) {
+                    backend.write(e.getValue(), 0, flat, bytes(s.offset()), s.size());
+                }
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("buckets", buckets.size());
+            m.put("buckets_started_in_backward", startedInBackward);
+            m.put("grad_read_ms", Math.round(copyNanos / 1e4) / 100.0);
+            m.put("comm_wait_ms", Math.round(waitNanos / 1e4) / 100.0);
+            lastStep = m;
+        } finally {
+            resetStep();
         }
+    }
+
+    /**
+     * What the last step's reduce-scatter did: {@code buckets}, {@code buckets_started_in_backward},
+     * {@code grad_read_ms} (reading gradients to host) and {@code comm_wait_ms} (waiting for the
+     * reduce-scatters after backward).
+     */
+    @Override
+    public Map<String, Object> stepMetrics() {
+        return lastStep;
+    }
+
+    private String nameOf(int p) {
+        return names[p];
+    }
+
+    private void copyIn(int p, Tensor grad, ComputeBackend backend) {
+        long t0 = System.nanoTime();
+        Slot s = slots[p];
+        backend.read(grad, 0, flat, bytes(s.offset()), s.size());
+        copyNanos += System.nanoTime() - t0;
+        copied[p] = true;
+        missing[s.bucket()]--;
+    }
+
+    /** Starts, in plan order, the reduce-scatter of every bucket whose gradients are all in. */
+    private void startReadyBuckets() {
+        while (nextBucket < buckets.size() && missing[nextBucket] == 0) {
+            inFlight[nextBucket] = comm.reduceScatter(bucketSlice(buckets.get(nextBucket)), ReduceOp.AVG);
+            if (!backwardOver) {
+                startedInBackward++;
+            }
+            nextBucket++;
+        }
+    }
+
+    private void resetStep() {
+        Arrays.fill(copied, false);
+        for (int b = 0; b < buckets.size(); b++) {
+            missing[b] = buckets.get(b).params().size();
+        }
+        Arrays.fill(inFlight, null);
+        nextBucket = 0;
+        backwardOver = false;
+        startedInBackward = 0;
+        copyNanos = 0;
+    }
+
+    private MemorySegment bucketSlice(Bucket b) {
+        return flat.asSlice(bytes(b.offset()), (long) b.share() * worldSize() * Float.BYTES);
     }
 
     @Override
@@ -217,17 +455,23 @@ public final class ZeroOneSync implements OptimizerSharding {
         return Math.sqrt(sum);
     }
 
-    /** All-gather: every parameter takes its owner's value. */
+    /** All-gather, bucket by bucket, all in flight at once: every parameter takes its owner's value. */
     @Override
     public void gatherParameters(SequencedMap<String, Tensor> params, ComputeBackend backend) {
         requireShard();
-        for (Map.Entry<String, Slot> e : layout.entrySet()) {
-            Slot s = e.getValue();
-            if (s.owner() == rank()) {
-                backend.read(param(params, e.getKey()), 0, flat, bytes(s.offset()), s.size());
+        List<CompletableFuture<Void>> gathers = new ArrayList<>();
+        for (Bucket b : buckets) {
+            for (String name : b.params()) {
+                Slot s = layout.get(name);
+                if (s.owner() == rank()) {
+                    backend.read(param(params, name), 0, flat, bytes(s.offset()), s.size());
+                }
             }
+            gathers.add(comm.allGather(bucketSlice(b)));
         }
-        await(comm.allGather(flat), "all-gather of the parameters");
+        for (CompletableFuture<Void> f : gathers) {
+            await(f, "all-gather of the parameters");
+        }
         for (Map.Entry<String, Slot> e : layout.entrySet()) {
             Slot s = e.getValue();
             if (s.owner() != rank()) {
@@ -255,7 +499,13 @@ public final class ZeroOneSync implements OptimizerSharding {
                     backend.read(local.get(e.getKey() + "." + slot), 0, flat, bytes(s.offset()), s.size());
                 }
             }
-            await(comm.allGather(flat), "all-gather of optimizer state " + slot);
+            List<CompletableFuture<Void>> gathers = new ArrayList<>();
+            for (Bucket b : buckets) {
+                gathers.add(comm.allGather(bucketSlice(b)));
+            }
+            for (CompletableFuture<Void> f : gathers) {
+                await(f, "all-gather of optimizer state " + slot);
+            }
             Map<String, float[]> values = new LinkedHashMap<>();
             for (Map.Entry<String, Slot> e : layout.entrySet()) {
                 values.put(e.getKey(), slice(e.getValue()).toArray(Communicator.SEGMENT_FLOAT));
@@ -338,7 +588,7 @@ public final class ZeroOneSync implements OptimizerSharding {
         }
     }
 
-    private void await(CompletableFuture<Void> f, String what) {
+    private void await(CompletableFuture<?> f, String what) {
         try {
             f.get();
         } catch (ExecutionException e) {

@@ -443,13 +443,72 @@ class ZeroOneTrainingTest {
                 ZeroOneSync sync = new ZeroOneSync(comm);
                 sync.shard(new LinkedHashMap<>(params));
                 owned.add(params.keySet().stream().filter(sync::owns).toList());
-                assertThat(sync.segmentElements()).as("the largest share, which the others are padded to")
-                        .isEqualTo(100);
+                assertThat(sync.buckets()).as("290 elements: one bucket of the default size").hasSize(1);
+                assertThat(sync.paddingElements()).as("3 shares of the largest, 100, hold 290").isEqualTo(10);
             }
             params.values().forEach(Tensor::close);
             assertThat(owned).containsExactly(List.of("p0"), List.of("p1", "p2", "p4"), List.of("p3", "p5"));
         } finally {
             comms.forEach(Communicator::close);
         }
+    }
+    /**
+     * Buckets are cut in reverse model order once they hold the bucket size and are balanced;
+     * each rank owns part of every bucket; a trailing bucket that cannot be balanced (a large
+     * first parameter, as an embedding) is merged with the buckets before it.
+     */
+    @Test
+    void bucketsAreCutInReverseOrderOnceBalancedAndAnUnbalancedRestIsMerged() {
+        // model order p0..p5; reverse: p5 40, p4 40 → 80 >= cap 64, LPT 40 | 40: balanced, closed;
+        // p3 10, p2 70 → 80 >= 64 but 70 | 10: unbalanced; p1 60 → 70 | 70: closed; p0 alone is
+        // unbalanced (a rank owns none): merged, 75 | 70 (padding 5 of 145)
+        long[] sizes = {5, 60, 70, 10, 40, 40};
+        assertThat(ZeroOneSync.group(sizes, 2, 64)).containsExactly(List.of(5, 4), List.of(3, 2, 1, 0));
+        assertThat(ZeroOneSync.group(sizes, 2, 1)).as("each bucket closed as soon as balanced")
+                .containsExactly(List.of(5, 4), List.of(3, 2, 1, 0));
+        assertThat(ZeroOneSync.group(sizes, 1, 64)).as("one rank: balanced by itself")
+                .containsExactly(List.of(5, 4), List.of(3, 2), List.of(1, 0));
+        // the same, but a first parameter of 500 that nothing after it balances: merged back to one bucket
+        long[] embedding = {500, 60, 70, 10, 40, 40};
+        assertThat(ZeroOneSync.group(embedding, 2, 64)).containsExactly(List.of(5, 4, 3, 2, 1, 0));
+        // a rest that merges with the bucket before it and is balanced then: 50 | 40
+        long[] rest = {10, 40, 40, 40, 40};
+        assertThat(ZeroOneSync.group(rest, 2, 80)).containsExactly(List.of(4, 3), List.of(2, 1, 0));
+        assertThat(ZeroOneSync.balanced(List.of(0, 1), new long[] {8, 8}, 2)).isTrue();
+        assertThat(ZeroOneSync.balanced(List.of(0, 1), new long[] {8, 7}, 2)).as("padding 1 of 15 is under an eighth")
+                .isTrue();
+        assertThat(ZeroOneSync.balanced(List.of(0, 1), new long[] {8, 6}, 2)).as("padding 2 of 14 is over").isFalse();
+        assertThat(ZeroOneSync.balanced(List.of(0, 1), new long[] {8, 8}, 3)).as("a rank owning none").isFalse();
+        assertThat(ZeroOneSync.balanced(List.of(0), new long[] {8}, 1)).as("one rank").isTrue();
+    }
+
+    /**
+     * In small buckets the reduce-scatters start during backward, and the ranks still log data
+     * parallelism's losses; every rank owns part of every bucket and the shards add up.
+     */
+    @Test
+    void zeroOneInSmallBucketsOverlapsBackwardAndMatchesDataParallelism() throws Exception {
+        long bucketBytes = 16 << 10;
+        World small = train("zero1-small-buckets", 3, comm -> ParallelStrategy.ZERO1.sync(comm, bucketBytes), List.of());
+        for (Path run : small.runs()) {
+            assertLossesClose(losses(run), ddp.losses(), "zero1 in 16 KiB buckets, " + run.getFileName());
+        }
+        assertThat(largestDifference(small.params().getFirst(), ddp.params().getFirst()))
+                .as("largest parameter difference, zero1 in small buckets vs ddp").isLessThan(PARAM_TOLERANCE);
+        long whole = number(summary(single.runs().getFirst()), "optimizer_state_bytes");
+        long sum = 0;
+        for (Path run : small.runs()) {
+            sum += number(summary(run), "optimizer_state_bytes");
+        }
+        assertThat(sum).as("the shards add up to the whole state").isEqualTo(whole);
+        List<String> lines = Files.readAllLines(small.runs().getFirst().resolve("metrics.jsonl"));
+        Map<?, ?> last = (Map<?, ?>) Json.read(lines.getLast(), "metrics.jsonl");
+        long buckets = number(last, "buckets");
+        assertThat(buckets).as("buckets of 16 KiB over a GPT of 108k floats").isGreaterThan(1);
+        assertThat(number(last, "buckets_started_in_backward")).as("reduce-scatters started while backward ran")
+                .isGreaterThanOrEqualTo(1);
+        System.out.printf("zero1 in 16 KiB buckets: %d buckets, %s started in backward; largest loss difference "
+                        + "to ddp %.2e%n", buckets, last.get("buckets_started_in_backward"),
+                worstLoss(small.losses(), ddp.losses()));
     }
 }

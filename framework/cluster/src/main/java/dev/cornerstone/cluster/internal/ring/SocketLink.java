@@ -195,7 +195,8 @@ final class SocketLink implements AutoCloseable {
         if (!java.nio.file.Files.isDirectory(dir) || !java.nio.file.Files.isWritable(dir)) {
             dir = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
         }
-        java.nio.file.Path f = java.nio.file.Files.createTempFile(dir, "cornerstone-ring-", ".slots",
+        sweepStaleSlots(dir);
+        java.nio.file.Path f = java.nio.file.Files.createTempFile(dir, SLOTS_PREFIX + ProcessHandle.current().pid() + "-", ".slots",
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
@@ -214,6 +215,51 @@ final class SocketLink implements AutoCloseable {
                     + SHARED_SLOTS + " slots of " + chunkBytes + "): " + e.getMessage(), e);
         }
         inFile = f;
+    }
+
+    /** Slots files are named {@code cornerstone-ring-<pid>-<random>.slots}, {@code pid} the process that made it. */
+    static final String SLOTS_PREFIX = "cornerstone-ring-";
+    private static final java.util.regex.Pattern SLOTS_NAME =
+            java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(SLOTS_PREFIX) + "([0-9]+)-[^/]*\\.slots");
+    /** A slots file is left by a dead process when that process is gone and the file is older than this. */
+    static final java.time.Duration STALE_AFTER = java.time.Duration.ofMinutes(10);
+
+    /**
+     * Deletes the slots files in {@code dir} that a process killed before its predecessor
+     * connected left behind (8 to 32 MiB of {@code /dev/shm} each): those whose process is no
+     * longer alive and which are older than {@link #STALE_AFTER}. The age guards against a
+     * {@code /dev/shm} shared with another process namespace, where a live process's number means
+     * nothing here: a file in use is deleted within seconds of its making, once its predecessor
+     * connects. Files of other users are left alone (the directory's sticky bit would refuse anyway).
+     * Returns the files deleted.
+     */
+    static java.util.List<java.nio.file.Path> sweepStaleSlots(java.nio.file.Path dir) {
+        java.util.List<java.nio.file.Path> deleted = new java.util.ArrayList<>();
+        long now = System.currentTimeMillis();
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> files =
+                     java.nio.file.Files.newDirectoryStream(dir, SLOTS_PREFIX + "*.slots")) {
+            for (java.nio.file.Path f : files) {
+                java.util.regex.Matcher m = SLOTS_NAME.matcher(f.getFileName().toString());
+                if (!m.matches()) {
+                    continue;
+                }
+                try {
+                    long pid = Long.parseLong(m.group(1));
+                    boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                    long age = now - java.nio.file.Files.getLastModifiedTime(f).toMillis();
+                    boolean mine = java.nio.file.Files.getOwner(f).getName().equals(System.getProperty("user.name"));
+                    if (!alive && age > STALE_AFTER.toMillis() && mine && java.nio.file.Files.deleteIfExists(f)) {
+                        deleted.add(f);
+                        LOG.info("deleted " + f + ", a shared-memory slots file left by process " + pid + ", which is gone");
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    LOG.fine("not sweeping " + f + ": " + e);
+                }
+            }
+        } catch (IOException e) {
+            LOG.fine("cannot list " + dir + " for stale slots files: " + e);
+        }
+        return deleted;
     }
 
     /** Maps the successor's slots from {@code file}; the message names the file and why it failed. */

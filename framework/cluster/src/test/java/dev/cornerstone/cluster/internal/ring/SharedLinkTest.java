@@ -147,4 +147,42 @@ class SharedLinkTest {
         receiver.close();
         assertThat(Files.exists(file)).isFalse();
     }
+    @Test
+    void slotsFilesOfDeadProcessesAreSweptOnceOldAndNoOthers() throws Exception {
+        Path dir = Files.createTempDirectory("cornerstone-shm-sweep");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long deadPid = gone.pid();
+        long myPid = ProcessHandle.current().pid();
+        java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofHours(1)));
+        Path stale = Files.write(dir.resolve(SocketLink.SLOTS_PREFIX + deadPid + "-123.slots"), new byte[8]);
+        Files.setLastModifiedTime(stale, hourAgo);
+        Path fresh = Files.write(dir.resolve(SocketLink.SLOTS_PREFIX + deadPid + "-456.slots"), new byte[8]);
+        Path live = Files.write(dir.resolve(SocketLink.SLOTS_PREFIX + myPid + "-789.slots"), new byte[8]);
+        Files.setLastModifiedTime(live, hourAgo);
+        Path other = Files.write(dir.resolve("cornerstone-ring-notapid.slots"), new byte[8]);
+        Files.setLastModifiedTime(other, hourAgo);
+        try {
+            assertThat(SocketLink.sweepStaleSlots(dir)).as("only the old file of the dead process").containsExactly(stale);
+            assertThat(stale).doesNotExist();
+            assertThat(fresh).as("younger than " + SocketLink.STALE_AFTER).exists();
+            assertThat(live).as("its process is alive").exists();
+            assertThat(other).as("not a slots file's name").exists();
+        } finally {
+            for (Path f : List.of(stale, fresh, live, other)) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void theSlotsFileIsNamedForItsProcess() throws Exception {
+        try (SocketLink receiver = new SocketLink("test-recv", CHUNK_BYTES, true, new Recorder())) {
+            receiver.listen("127.0.0.1", 1, 5_000);
+            assertThat(Path.of(receiver.sharedFile()).getFileName().toString())
+                    .startsWith(SocketLink.SLOTS_PREFIX + ProcessHandle.current().pid() + "-").endsWith(".slots");
+        }
+    }
 }
