@@ -129,12 +129,7 @@ public final class DataParallelSync implements GradientSync {
                 backend.write(grads.get(plan.names().get(p)), 0, flat, (long) plan.offset(p) * Float.BYTES,
                         plan.size(p));
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("buckets", plan.buckets().size());
-            m.put("buckets_started_in_backward", startedInBackward);
-            m.put("grad_read_ms", Math.round(copyNanos / 1e4) / 100.0);
-            m.put("comm_wait_ms", Math.round(waitNanos / 1e4) / 100.0);
-            lastStep = m;
+            lastStep = stepFigures(plan.buckets().size(), startedInBackward, copyNanos, waitNanos);
         } finally {
             resetStep();
         }
@@ -148,6 +143,16 @@ public final class DataParallelSync implements GradientSync {
     @Override
     public Map<String, Object> stepMetrics() {
         return lastStep;
+    }
+
+    /** The figures of {@link #stepMetrics}, as both strategies report them. */
+    static Map<String, Object> stepFigures(int buckets, int startedInBackward, long copyNanos, long waitNanos) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("buckets", buckets);
+        m.put("buckets_started_in_backward", startedInBackward);
+        m.put("grad_read_ms", Math.round(copyNanos / 1e4) / 100.0);
+        m.put("comm_wait_ms", Math.round(waitNanos / 1e4) / 100.0);
+        return m;
     }
 
     @Override

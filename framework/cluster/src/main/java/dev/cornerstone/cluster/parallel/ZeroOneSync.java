@@ -360,12 +360,7 @@ public final class ZeroOneSync implements OptimizerSharding {
                     backend.write(e.getValue(), 0, flat, bytes(s.offset()), s.size());
                 }
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("buckets", buckets.size());
-            m.put("buckets_started_in_backward", startedInBackward);
-            m.put("grad_read_ms", Math.round(copyNanos / 1e4) / 100.0);
-            m.put("comm_wait_ms", Math.round(waitNanos / 1e4) / 100.0);
-            lastStep = m;
+            lastStep = DataParallelSync.stepFigures(buckets.size(), startedInBackward, copyNanos, waitNanos);
         } finally {
             resetStep();
         }
