@@ -3,7 +3,6 @@ package dev.cornerstone.cluster.parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,14 +53,8 @@ public final class DataParallelSync implements GradientSync {
     /** First step: the order in which gradients became final. */
     private final SequencedSet<String> firstOrder = new LinkedHashSet<>();
 
-    // the step in flight
-    private boolean[] copied = new boolean[0];
-    private int[] missing = new int[0];
-    private CompletableFuture<?>[] inFlight = new CompletableFuture<?>[0];
-    private int nextBucket;
-    private boolean backwardOver;
-    private int startedInBackward;
-    private long copyNanos;
+    /** The step in flight; made with the plan. */
+    private BucketSteps steps;
     private Map<String, Object> lastStep = Map.of();
 
     public DataParallelSync(Communicator comm) {
@@ -99,9 +92,9 @@ public final class DataParallelSync implements GradientSync {
             return;
         }
         int p = plan.indexOf(name);
-        if (p >= 0 && !copied[p]) { // an unknown name fails in averageGradients, on every rank alike
+        if (p >= 0 && !steps.isIn(p)) { // an unknown name fails in averageGradients, on every rank alike
             copyIn(p, grad, backend);
-            startReadyBuckets();
+            steps.startReady();
         }
     }
 
@@ -109,29 +102,33 @@ public final class DataParallelSync implements GradientSync {
     public void averageGradients(SequencedMap<String, Tensor> grads, ComputeBackend backend) {
         if (plan == null) {
             plan = makePlan(grads);
-            resetStep();
+            int[] bucketOf = new int[plan.names().size()];
+            for (int p = 0; p < bucketOf.length; p++) {
+                bucketOf[p] = plan.bucketOf(p);
+            }
+            steps = new BucketSteps(bucketOf, plan.buckets().size(), b -> {
+                BucketPlan.Bucket bucket = plan.buckets().get(b);
+                return comm.allReduce(flat.asSlice((long) bucket.offset() * Float.BYTES,
+                        (long) bucket.length() * Float.BYTES), ReduceOp.AVG);
+            });
         }
         checkSameGradients(grads);
-        backwardOver = true;
+        steps.backwardOver();
         try {
             for (int p = 0; p < plan.names().size(); p++) { // not reported: unused this step, or the first step
-                if (!copied[p]) {
+                if (!steps.isIn(p)) {
                     copyIn(p, grads.get(plan.names().get(p)), backend);
                 }
             }
-            startReadyBuckets();
-            long t0 = System.nanoTime();
-            for (CompletableFuture<?> f : inFlight) {
-                await(f);
-            }
-            long waitNanos = System.nanoTime() - t0;
+            steps.startReady();
+            long waitNanos = steps.awaitAll(DataParallelSync::await);
             for (int p = 0; p < plan.names().size(); p++) {
                 backend.write(grads.get(plan.names().get(p)), 0, flat, (long) plan.offset(p) * Float.BYTES,
                         plan.size(p));
             }
-            lastStep = stepFigures(plan.buckets().size(), startedInBackward, copyNanos, waitNanos);
+            lastStep = steps.figures(waitNanos);
         } finally {
-            resetStep();
+            steps.reset();
         }
     }
 
@@ -145,16 +142,6 @@ public final class DataParallelSync implements GradientSync {
         return lastStep;
     }
 
-    /** The figures of {@link #stepMetrics}, as both strategies report them. */
-    static Map<String, Object> stepFigures(int buckets, int startedInBackward, long copyNanos, long waitNanos) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("buckets", buckets);
-        m.put("buckets_started_in_backward", startedInBackward);
-        m.put("grad_read_ms", Math.round(copyNanos / 1e4) / 100.0);
-        m.put("comm_wait_ms", Math.round(waitNanos / 1e4) / 100.0);
-        return m;
-    }
-
     @Override
     public double average(double value) {
         float[] v = {(float) value};
@@ -165,23 +152,7 @@ public final class DataParallelSync implements GradientSync {
     private void copyIn(int p, Tensor grad, ComputeBackend backend) {
         long t0 = System.nanoTime();
         backend.read(grad, 0, flat, (long) plan.offset(p) * Float.BYTES, plan.size(p));
-        copyNanos += System.nanoTime() - t0;
-        copied[p] = true;
-        missing[plan.bucketOf(p)]--;
-    }
-
-    /** Starts, in plan order, every bucket whose gradients are all in. */
-    private void startReadyBuckets() {
-        List<BucketPlan.Bucket> buckets = plan.buckets();
-        while (nextBucket < buckets.size() && missing[nextBucket] == 0) {
-            BucketPlan.Bucket b = buckets.get(nextBucket);
-            inFlight[nextBucket] = comm.allReduce(flat.asSlice((long) b.offset() * Float.BYTES,
-                    (long) b.length() * Float.BYTES), ReduceOp.AVG);
-            if (!backwardOver) {
-                startedInBackward++;
-            }
-            nextBucket++;
-        }
+        steps.in(p, System.nanoTime() - t0);
     }
 
     private BucketPlan makePlan(SequencedMap<String, Tensor> grads) {
@@ -232,25 +203,6 @@ public final class DataParallelSync implements GradientSync {
             comm.abort(why);
             throw new IllegalStateException(why);
         }
-    }
-
-    private void resetStep() {
-        int n = plan.names().size();
-        int nb = plan.buckets().size();
-        if (copied.length != n) {
-            copied = new boolean[n];
-            missing = new int[nb];
-            inFlight = new CompletableFuture<?>[nb];
-        }
-        Arrays.fill(copied, false);
-        for (int b = 0; b < nb; b++) {
-            missing[b] = plan.buckets().get(b).params().size();
-        }
-        Arrays.fill(inFlight, null);
-        nextBucket = 0;
-        backwardOver = false;
-        startedInBackward = 0;
-        copyNanos = 0;
     }
 
     private static void await(CompletableFuture<?> f) {

@@ -78,14 +78,8 @@ public final class ZeroOneSync implements OptimizerSharding {
     private String[] names = new String[0];
     private List<Bucket> buckets = List.of();
 
-    // the step in flight
-    private boolean[] copied = new boolean[0];
-    private int[] missing = new int[0];
-    private CompletableFuture<?>[] inFlight = new CompletableFuture<?>[0];
-    private int nextBucket;
-    private boolean backwardOver;
-    private int startedInBackward;
-    private long copyNanos;
+    /** The step in flight; made by {@link #shard}. */
+    private BucketSteps steps;
     private Map<String, Object> lastStep = Map.of();
 
     /** One parameter in the flat buffer: its owner, its first element, its size and shape, its bucket. */
@@ -185,10 +179,12 @@ public final class ZeroOneSync implements OptimizerSharding {
         buckets = List.copyOf(made);
         // shared: the ring's threads read and write it; automatic: no close call to forget
         flat = Arena.ofAuto().allocate(at * Float.BYTES, 64);
-        copied = new boolean[slots.length];
-        missing = new int[buckets.size()];
-        inFlight = new CompletableFuture<?>[buckets.size()];
-        resetStep();
+        int[] bucketOf = new int[slots.length];
+        for (int p = 0; p < bucketOf.length; p++) {
+            bucketOf[p] = slots[p].bucket();
+        }
+        steps = new BucketSteps(bucketOf, buckets.size(),
+                b -> comm.reduceScatter(bucketSlice(buckets.get(b)), ReduceOp.AVG));
     }
 
     /**
@@ -313,9 +309,9 @@ public final class ZeroOneSync implements OptimizerSharding {
     @Override
     public void gradientFinal(String name, Tensor grad, ComputeBackend backend) {
         Integer p = index.get(name);
-        if (p != null && !copied[p]) { // an unknown name fails in averageGradients, on every rank alike
+        if (p != null && !steps.isIn(p)) { // an unknown name fails in averageGradients, on every rank alike
             copyIn(p, grad, backend);
-            startReadyBuckets();
+            steps.startReady();
         }
     }
 
@@ -330,39 +326,34 @@ public final class ZeroOneSync implements OptimizerSharding {
             if (!layout.containsKey(name)) {
                 String why = "zero1: gradient of " + name + ", which is no parameter it was sharded for";
                 comm.abort(why); // reduce-scatters of this step may be in flight on every rank
-                resetStep();
+                steps.reset();
                 throw new IllegalArgumentException(why);
             }
         }
-        backwardOver = true;
+        steps.backwardOver();
         try {
             for (int p = 0; p < slots.length; p++) { // not reported: unused this step, frozen, or tied
-                if (!copied[p]) {
-                    Tensor g = grads.get(nameOf(p));
+                if (!steps.isIn(p)) {
+                    Tensor g = grads.get(names[p]);
                     if (g == null) {
                         slice(slots[p]).fill((byte) 0); // frozen: no gradient
-                        copied[p] = true;
-                        missing[slots[p].bucket()]--;
+                        steps.in(p, 0);
                     } else {
                         copyIn(p, g, backend);
                     }
                 }
             }
-            startReadyBuckets();
-            long t0 = System.nanoTime();
-            for (CompletableFuture<?> f : inFlight) {
-                await(f, "reduce-scatter of the gradients");
-            }
-            long waitNanos = System.nanoTime() - t0;
+            steps.startReady();
+            long waitNanos = steps.awaitAll(f -> await(f, "reduce-scatter of the gradients"));
             for (Map.Entry<String, Tensor> e : grads.entrySet()) {
                 Slot s = layout.get(e.getKey());
                 if (s.owner() == rank()) {
                     backend.write(e.getValue(), 0, flat, bytes(s.offset()), s.size());
                 }
             }
-            lastStep = DataParallelSync.stepFigures(buckets.size(), startedInBackward, copyNanos, waitNanos);
+            lastStep = steps.figures(waitNanos);
         } finally {
-            resetStep();
+            steps.reset();
         }
     }
 
@@ -376,40 +367,11 @@ public final class ZeroOneSync implements OptimizerSharding {
         return lastStep;
     }
 
-    private String nameOf(int p) {
-        return names[p];
-    }
-
     private void copyIn(int p, Tensor grad, ComputeBackend backend) {
         long t0 = System.nanoTime();
         Slot s = slots[p];
         backend.read(grad, 0, flat, bytes(s.offset()), s.size());
-        copyNanos += System.nanoTime() - t0;
-        copied[p] = true;
-        missing[s.bucket()]--;
-    }
-
-    /** Starts, in plan order, the reduce-scatter of every bucket whose gradients are all in. */
-    private void startReadyBuckets() {
-        while (nextBucket < buckets.size() && missing[nextBucket] == 0) {
-            inFlight[nextBucket] = comm.reduceScatter(bucketSlice(buckets.get(nextBucket)), ReduceOp.AVG);
-            if (!backwardOver) {
-                startedInBackward++;
-            }
-            nextBucket++;
-        }
-    }
-
-    private void resetStep() {
-        Arrays.fill(copied, false);
-        for (int b = 0; b < buckets.size(); b++) {
-            missing[b] = buckets.get(b).params().size();
-        }
-        Arrays.fill(inFlight, null);
-        nextBucket = 0;
-        backwardOver = false;
-        startedInBackward = 0;
-        copyNanos = 0;
+        steps.in(p, System.nanoTime() - t0);
     }
 
     private MemorySegment bucketSlice(Bucket b) {
